@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// CreateTenant stores a new tenant and returns it with its API token. The
+// token is shown once: only its hash is kept.
+func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, string, error) {
+	t := Tenant{ID: NewID("ten"), Name: name, CreatedAt: s.now()}
+	token := NewID("hst")
+	b, err := json.Marshal(t)
+	if err != nil {
+		return Tenant{}, "", fmt.Errorf("encode tenant: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.kTenant(t.ID), b, 0)
+		p.Set(ctx, s.kTenantToken(hashToken(token)), t.ID, 0)
+		return nil
+	})
+	if err != nil {
+		return Tenant{}, "", fmt.Errorf("save tenant: %w", err)
+	}
+	return t, token, nil
+}
+
+// TenantByToken returns the tenant a token belongs to. The lookup is by the
+// token's SHA-256, so no secret is compared byte by byte.
+func (s *Store) TenantByToken(ctx context.Context, token string) (Tenant, error) {
+	id, err := s.rdb.Get(ctx, s.kTenantToken(hashToken(token))).Result()
+	if errors.Is(err, redis.Nil) {
+		return Tenant{}, ErrNotFound
+	}
+	if err != nil {
+		return Tenant{}, fmt.Errorf("look up token: %w", err)
+	}
+	var t Tenant
+	if err := s.getJSON(ctx, s.kTenant(id), &t); err != nil {
+		return Tenant{}, err
+	}
+	return t, nil
+}
+
+// sourceRecord is a Source as stored: secrets sealed.
+type sourceRecord struct {
+	Source
+	SealedSecrets []sealedSecret `json:"sealed_secrets"`
+}
+
+type sealedSecret struct {
+	Sealed    string    `json:"sealed"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// SaveSource creates or replaces a source. Secrets are sealed before writing.
+func (s *Store) SaveSource(ctx context.Context, src Source) error {
+	rec := sourceRecord{Source: src}
+	rec.Source.Secrets = nil
+	for _, sec := range src.Secrets {
+		sealed, err := s.sealer.Seal([]byte(sec.Value))
+		if err != nil {
+			return err
+		}
+		rec.SealedSecrets = append(rec.SealedSecrets, sealedSecret{Sealed: sealed, CreatedAt: sec.CreatedAt, ExpiresAt: sec.ExpiresAt})
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode source: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.kSource(src.ID), b, 0)
+		p.SAdd(ctx, s.kTenantSources(src.TenantID), src.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save source %s: %w", src.ID, err)
+	}
+	return nil
+}
+
+// GetSource loads a source with its secrets opened. tenantID "" skips the
+// ownership check (the receiver knows only the source id).
+func (s *Store) GetSource(ctx context.Context, tenantID, id string) (Source, error) {
+	var rec sourceRecord
+	if err := s.getJSON(ctx, s.kSource(id), &rec); err != nil {
+		return Source{}, err
+	}
+	if tenantID != "" && rec.TenantID != tenantID {
+		return Source{}, ErrNotFound
+	}
+	src := rec.Source
+	src.Secrets = make([]Secret, 0, len(rec.SealedSecrets))
+	for _, ss := range rec.SealedSecrets {
+		pt, err := s.sealer.Open(ss.Sealed)
+		if err != nil {
+			return Source{}, fmt.Errorf("source %s secret: %w", id, err)
+		}
+		src.Secrets = append(src.Secrets, Secret{Value: string(pt), CreatedAt: ss.CreatedAt, ExpiresAt: ss.ExpiresAt})
+	}
+	return src, nil
+}
+
+// ListSources returns a tenant's sources, ordered by creation.
+func (s *Store) ListSources(ctx context.Context, tenantID string) ([]Source, error) {
+	ids, err := s.rdb.SMembers(ctx, s.kTenantSources(tenantID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	out := make([]Source, 0, len(ids))
+	for _, id := range ids {
+		src, err := s.GetSource(ctx, tenantID, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, src)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+// DeleteSource removes a source and its destinations.
+func (s *Store) DeleteSource(ctx context.Context, tenantID, id string) error {
+	src, err := s.GetSource(ctx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	destIDs, err := s.rdb.SMembers(ctx, s.kSourceDests(id)).Result()
+	if err != nil {
+		return fmt.Errorf("delete source: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, d := range destIDs {
+			p.Del(ctx, s.kDest(d))
+			p.SRem(ctx, s.kTenantDests(src.TenantID), d)
+		}
+		p.Del(ctx, s.kSource(id), s.kSourceDests(id))
+		p.SRem(ctx, s.kTenantSources(src.TenantID), id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete source %s: %w", id, err)
+	}
+	return nil
+}
+
+// destRecord is a Destination as stored: credentials, headers and env sealed.
+type destRecord struct {
+	Destination
+	Sealed string `json:"sealed"`
+}
+
+type destSecrets struct {
+	Config  map[string]string `json:"config,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+}
+
+// SaveDestination creates or replaces a destination.
+func (s *Store) SaveDestination(ctx context.Context, d Destination) error {
+	plain, err := json.Marshal(destSecrets{Config: d.Config, Headers: d.Headers, Env: d.Env})
+	if err != nil {
+		return fmt.Errorf("encode destination secrets: %w", err)
+	}
+	sealed, err := s.sealer.Seal(plain)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(destRecord{Destination: d, Sealed: sealed})
+	if err != nil {
+		return fmt.Errorf("encode destination: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.kDest(d.ID), b, 0)
+		p.SAdd(ctx, s.kSourceDests(d.SourceID), d.ID)
+		p.SAdd(ctx, s.kTenantDests(d.TenantID), d.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save destination %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// GetDestination loads a destination with its secrets opened. tenantID ""
+// skips the ownership check (workers act for every tenant).
+func (s *Store) GetDestination(ctx context.Context, tenantID, id string) (Destination, error) {
+	var rec destRecord
+	if err := s.getJSON(ctx, s.kDest(id), &rec); err != nil {
+		return Destination{}, err
+	}
+	if tenantID != "" && rec.TenantID != tenantID {
+		return Destination{}, ErrNotFound
+	}
+	return s.openDest(rec)
+}
+
+func (s *Store) openDest(rec destRecord) (Destination, error) {
+	d := rec.Destination
+	pt, err := s.sealer.Open(rec.Sealed)
+	if err != nil {
+		return Destination{}, fmt.Errorf("destination %s: %w", d.ID, err)
+	}
+	var sec destSecrets
+	if err := json.Unmarshal(pt, &sec); err != nil {
+		return Destination{}, fmt.Errorf("destination %s secrets: %w", d.ID, err)
+	}
+	d.Config, d.Headers, d.Env = sec.Config, sec.Headers, sec.Env
+	return d, nil
+}
+
+// ListDestinations returns a tenant's destinations, or a source's when
+// sourceID is set, ordered by creation.
+func (s *Store) ListDestinations(ctx context.Context, tenantID, sourceID string) ([]Destination, error) {
+	key := s.kTenantDests(tenantID)
+	if sourceID != "" {
+		key = s.kSourceDests(sourceID)
+	}
+	ids, err := s.rdb.SMembers(ctx, key).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list destinations: %w", err)
+	}
+	return s.loadDests(ctx, tenantID, ids)
+}
+
+func (s *Store) loadDests(ctx context.Context, tenantID string, ids []string) ([]Destination, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.kDest(id)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("load destinations: %w", err)
+	}
+	out := make([]Destination, 0, len(vals))
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue // deleted meanwhile
+		}
+		var rec destRecord
+		if err := json.Unmarshal([]byte(str), &rec); err != nil {
+			return nil, fmt.Errorf("decode destination: %w", err)
+		}
+		if tenantID != "" && rec.TenantID != tenantID {
+			continue
+		}
+		d, err := s.openDest(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+// DeleteDestination removes a destination.
+func (s *Store) DeleteDestination(ctx context.Context, tenantID, id string) error {
+	d, err := s.GetDestination(ctx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.kDest(id))
+		p.SRem(ctx, s.kSourceDests(d.SourceID), id)
+		p.SRem(ctx, s.kTenantDests(d.TenantID), id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete destination %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) getJSON(ctx context.Context, key string, v any) error {
+	b, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}

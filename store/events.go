@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Seen reports whether an event id is inside its dedupe window. The receiver
+// asks this before enqueueing; asynq's TaskID refuses duplicates while the
+// task itself still exists.
+func (s *Store) Seen(ctx context.Context, eventID string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.kDedupe(eventID)).Result()
+	if err != nil {
+		return false, fmt.Errorf("check dedupe marker: %w", err)
+	}
+	return n > 0, nil
+}
+
+// recordEvent claims the dedupe marker for this receipt and writes the event
+// and its index entry in one step. A marker held by another receipt means the
+// event was already recorded by an earlier accepted copy: the copy is dropped.
+// The same receipt may run it again (a retried task) and gets the same result.
+var recordEvent = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'payload', ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[8])
+return 1
+`)
+
+// RecordEvent stores an accepted event once and marks its id as seen for the
+// dedupe window. It returns false when another receipt already recorded the
+// same event id (a duplicate that raced past the receiver's checks).
+func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string) (bool, error) {
+	payload := ev.Payload
+	ev.Payload = nil
+	meta, err := json.Marshal(ev)
+	if err != nil {
+		return false, fmt.Errorf("encode event: %w", err)
+	}
+	score := ev.ReceivedAt.UnixMilli()
+	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
+	n, err := recordEvent.Run(ctx, s.rdb,
+		[]string{s.kDedupe(ev.ID), s.kEvent(ev.ID), s.kTenantEvents(ev.TenantID)},
+		receipt, s.opts.DedupeWindow.Milliseconds(), meta, []byte(payload),
+		s.opts.EventRetention.Milliseconds(), score, ev.ID, "("+strconv.FormatInt(oldest, 10),
+	).Int()
+	if err != nil {
+		return false, fmt.Errorf("record event %s: %w", ev.ID, err)
+	}
+	return n == 1, nil
+}
+
+// GetEvent loads an event with its payload. tenantID "" skips the ownership
+// check.
+func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (Event, error) {
+	vals, err := s.rdb.HMGet(ctx, s.kEvent(id), "meta", "payload").Result()
+	if err != nil {
+		return Event{}, fmt.Errorf("get event %s: %w", id, err)
+	}
+	meta, ok := vals[0].(string)
+	if !ok {
+		return Event{}, ErrNotFound
+	}
+	var ev Event
+	if err := json.Unmarshal([]byte(meta), &ev); err != nil {
+		return Event{}, fmt.Errorf("decode event %s: %w", id, err)
+	}
+	if tenantID != "" && ev.TenantID != tenantID {
+		return Event{}, ErrNotFound
+	}
+	if p, ok := vals[1].(string); ok {
+		ev.Payload = json.RawMessage(p)
+	}
+	return ev, nil
+}
+
+// ErrBadCursor is returned for a pagination cursor this API did not issue.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// ListEvents returns a tenant's events, newest first, at most limit, starting
+// after cursor (an opaque string from the previous page; "" for the first).
+func (s *Store) ListEvents(ctx context.Context, tenantID string, limit int, cursor string) ([]Event, string, error) {
+	max := "+inf"
+	if cursor != "" {
+		if _, err := strconv.ParseInt(cursor, 10, 64); err != nil {
+			return nil, "", fmt.Errorf("%w: %q is not one this API returned", ErrBadCursor, cursor)
+		}
+		max = "(" + cursor
+	}
+	zs, err := s.rdb.ZRevRangeByScoreWithScores(ctx, s.kTenantEvents(tenantID), &redis.ZRangeBy{
+		Max: max, Min: "-inf", Count: int64(limit),
+	}).Result()
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	out := make([]Event, 0, len(zs))
+	for _, z := range zs {
+		ev, err := s.GetEvent(ctx, tenantID, z.Member.(string))
+		if errors.Is(err, ErrNotFound) {
+			continue // expired between index and read
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		ev.Payload = nil
+		out = append(out, ev)
+	}
+	next := ""
+	if len(zs) == limit && limit > 0 {
+		next = strconv.FormatInt(int64(zs[len(zs)-1].Score), 10)
+	}
+	return out, next, nil
+}
+
+// initDelivery creates a delivery in the pending state unless it exists, and
+// returns its status.
+var initDelivery = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then return cur end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return ARGV[2]
+`)
+
+// InitDelivery makes sure a delivery record exists for the event and
+// destination, and returns it. A fan-out that runs twice sees the first run's
+// record and can tell a finished delivery from one still to do.
+func (s *Store) InitDelivery(ctx context.Context, eventID, destID string) (Delivery, error) {
+	d := Delivery{DestinationID: destID, Status: StatusPending, UpdatedAt: s.now()}
+	b, _ := json.Marshal(d)
+	res, err := initDelivery.Run(ctx, s.rdb, []string{s.kDeliveries(eventID)}, destID, b, s.opts.EventRetention.Milliseconds()).Text()
+	if err != nil {
+		return Delivery{}, fmt.Errorf("init delivery %s/%s: %w", eventID, destID, err)
+	}
+	if err := json.Unmarshal([]byte(res), &d); err != nil {
+		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
+	}
+	return d, nil
+}
+
+// maxAttemptsKept bounds the attempt log of one delivery (replays add more).
+const maxAttemptsKept = 50
+
+// RecordAttempt appends an attempt to a delivery's log and sets the
+// delivery's status, in one transaction.
+func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Attempt, status string) error {
+	ab, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode attempt: %w", err)
+	}
+	d := Delivery{DestinationID: destID, Status: status, AttemptCount: a.Number, LastError: a.Error, UpdatedAt: s.now()}
+	db, _ := json.Marshal(d)
+	ret := s.opts.EventRetention
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		k := s.kAttempts(eventID, destID)
+		p.RPush(ctx, k, ab)
+		p.LTrim(ctx, k, -maxAttemptsKept, -1)
+		p.PExpire(ctx, k, ret)
+		p.HSet(ctx, s.kDeliveries(eventID), destID, db)
+		p.PExpire(ctx, s.kDeliveries(eventID), ret)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
+	}
+	return nil
+}
+
+// SetDeliveryStatus changes a delivery's status without an attempt (a replay
+// puts it back to pending).
+func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status string) error {
+	cur, err := s.deliveryState(ctx, eventID, destID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	cur.DestinationID, cur.Status, cur.UpdatedAt = destID, status, s.now()
+	b, _ := json.Marshal(cur)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.kDeliveries(eventID), destID, b)
+		p.PExpire(ctx, s.kDeliveries(eventID), s.opts.EventRetention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
+	}
+	return nil
+}
+
+func (s *Store) deliveryState(ctx context.Context, eventID, destID string) (Delivery, error) {
+	b, err := s.rdb.HGet(ctx, s.kDeliveries(eventID), destID).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Delivery{}, ErrNotFound
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("get delivery %s/%s: %w", eventID, destID, err)
+	}
+	var d Delivery
+	if err := json.Unmarshal(b, &d); err != nil {
+		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
+	}
+	return d, nil
+}
+
+// Deliveries returns every delivery of an event with its attempts, ordered
+// by destination id.
+func (s *Store) Deliveries(ctx context.Context, eventID string) ([]Delivery, error) {
+	m, err := s.rdb.HGetAll(ctx, s.kDeliveries(eventID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("get deliveries of %s: %w", eventID, err)
+	}
+	out := make([]Delivery, 0, len(m))
+	for destID, v := range m {
+		var d Delivery
+		if err := json.Unmarshal([]byte(v), &d); err != nil {
+			return nil, fmt.Errorf("decode delivery: %w", err)
+		}
+		raw, err := s.rdb.LRange(ctx, s.kAttempts(eventID, destID), 0, -1).Result()
+		if err != nil {
+			return nil, fmt.Errorf("get attempts of %s/%s: %w", eventID, destID, err)
+		}
+		d.Attempts = make([]Attempt, 0, len(raw))
+		for _, r := range raw {
+			var a Attempt
+			if err := json.Unmarshal([]byte(r), &a); err != nil {
+				return nil, fmt.Errorf("decode attempt: %w", err)
+			}
+			d.Attempts = append(d.Attempts, a)
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].DestinationID < out[j].DestinationID })
+	return out, nil
+}
+
+// Retention is the configured event retention.
+func (s *Store) Retention() time.Duration { return s.opts.EventRetention }
