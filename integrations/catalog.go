@@ -1,0 +1,43 @@
+// Package integrations is the catalog of destination integrations. Each
+// integration is a package of its own that fills in an outbound.Spec; adding
+// one is that package, its tests and one line in Catalog.
+package integrations
+
+import (
+	"sort"
+
+	"github.com/hookshift/hookshift/integrations/datafast"
+	"github.com/hookshift/hookshift/integrations/generic"
+	"github.com/hookshift/hookshift/integrations/outbound"
+)
+
+var catalog = []outbound.Spec{
+	datafast.Spec,
+	generic.Spec,
+}
+
+// Catalog returns every integration, sorted by name.
+func Catalog() []outbound.Spec {
+	out := append([]outbound.Spec(nil), catalog...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the integration with this name.
+func Lookup(name string) (outbound.Spec, bool) {
+	for _, s := range catalog {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return outbound.Spec{}, false
+}
+
+// Names returns the integration names, sorted.
+func Names() []string {
+	out := make([]string, 0, len(catalog))
+	for _, s := range Catalog() {
+		out = append(out, s.Name)
+	}
+	return out
+}

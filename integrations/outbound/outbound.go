@@ -1,0 +1,60 @@
+// Package outbound defines what every destination integration provides (its
+// Spec) and the one place where an HTTP response becomes a delivery Outcome.
+// Integrations live in their own packages and fill in a Spec; the catalog in
+// package integrations lists them.
+package outbound
+
+import (
+	"net/http"
+)
+
+// Field describes one config field of an integration.
+type Field struct {
+	Name        string `json:"name"`
+	Label       string `json:"label"`
+	Secret      bool   `json:"secret"`
+	Required    bool   `json:"required"`
+	Description string `json:"description,omitempty"`
+}
+
+// Template is a ready-made transform script for an integration.
+type Template struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	EventTypes  []string `json:"event_types,omitempty"`
+	Code        string   `json:"code"`
+}
+
+// Spec is one destination integration: its config, where it sends by default,
+// how credentials become request headers, and how its error bodies read.
+type Spec struct {
+	Name        string `json:"name"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	DefaultURL  string `json:"default_url,omitempty"`
+	// URLField names the config field whose value is the destination URL when
+	// the URL is itself the credential (Slack and Discord incoming webhooks).
+	URLField string `json:"url_field,omitempty"`
+	// Auth says how credentials are sent: "bearer", "basic", "url" or "none".
+	Auth              string     `json:"auth"`
+	Fields            []Field    `json:"config_fields"`
+	DefaultEventTypes []string   `json:"default_event_types,omitempty"`
+	Templates         []Template `json:"templates"`
+
+	// Authorize adds the integration's credentials to an outgoing request.
+	Authorize func(config map[string]string, h http.Header) `json:"-"`
+	// ErrorMessage extracts a readable message from an error response body;
+	// nil or "" means the body snippet is kept as it is.
+	ErrorMessage func(body []byte) string `json:"-"`
+}
+
+// SecretFields returns the names of the config fields that are secret.
+func (s Spec) SecretFields() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range s.Fields {
+		if f.Secret {
+			out[f.Name] = true
+		}
+	}
+	return out
+}
