@@ -1,0 +1,105 @@
+package inbound
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// maxSkew is how far a signed timestamp may be from the verifier's clock,
+// either way (BRIEF §3 and §5: 5 minutes, Stripe's 300 s tolerance).
+const maxSkew = 300 * time.Second
+
+// decodeConfig strictly decodes a source's JSON config into dst. nil, empty
+// and `null` leave dst at its defaults. Unknown fields are refused so a typo
+// ("algoritm") is reported instead of silently ignored.
+func decodeConfig(kind string, config json.RawMessage, dst any) error {
+	trimmed := bytes.TrimSpace(config)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%s config: %w", kind, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s config: unexpected data after the JSON object", kind)
+	}
+	return nil
+}
+
+// parseUnixSeconds parses a signed timestamp. Only plain digits are taken:
+// strconv would also accept "+17..." or "017...", which is not how any
+// provider writes it.
+func parseUnixSeconds(field, s string) (int64, error) {
+	if s == "" || len(s) > 18 {
+		return 0, fmt.Errorf("%w: %s must be unix seconds (1 to 18 digits)", ErrSignature, field)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("%w: %s must be unix seconds (digits only)", ErrSignature, field)
+		}
+	}
+	ts, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s must be unix seconds", ErrSignature, field)
+	}
+	return ts, nil
+}
+
+// checkSkew refuses a timestamp more than maxSkew away from now. The clock is
+// the caller's, so tests and rotations can move it.
+func checkSkew(field string, ts int64, now time.Time) error {
+	limit := int64(maxSkew / time.Second)
+	n := now.Unix()
+	switch {
+	case ts < n-limit:
+		return fmt.Errorf("%w: %s is %ds in the past; at most %ds of skew is allowed (replayed or delayed request, or a wrong server clock)",
+			ErrSignature, field, n-ts, limit)
+	case ts > n+limit:
+		return fmt.Errorf("%w: %s is %ds in the future; at most %ds of skew is allowed (check the sender's clock)",
+			ErrSignature, field, ts-n, limit)
+	}
+	return nil
+}
+
+// nonEmpty returns the secrets worth trying, or ErrNoSecret.
+func nonEmpty(secrets []string) ([]string, error) {
+	out := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrNoSecret
+	}
+	return out, nil
+}
+
+// topLevelStrings reads string fields of a JSON object body. A body that is
+// not a JSON object is ErrBody; a field that is absent or not a string is
+// returned as "" and left for the caller to judge.
+func topLevelStrings(body []byte, names ...string) (map[string]string, error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("%w: body must be a JSON object", ErrBody)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, fmt.Errorf("%w: body is not valid JSON: %v", ErrBody, err)
+	}
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		var s string
+		if raw, ok := fields[n]; ok && json.Unmarshal(raw, &s) == nil {
+			out[n] = s
+		}
+	}
+	return out, nil
+}
