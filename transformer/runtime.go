@@ -1,0 +1,404 @@
+package transformer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// jsRuntime is one goja runtime prepared for one script version. It is used
+// by one run at a time and pooled between runs.
+type jsRuntime struct {
+	vm       *goja.Runtime
+	global   *goja.Object  // the frozen global object; each run's global inherits from it
+	parse    goja.Callable // JSON.parse
+	run      goja.Callable // prelude's run(...)
+	describe goja.Callable // prelude's describe(e)
+	wrapper  goja.Value    // the script body as a function returning handler
+	console  *console
+
+	memoryKilled bool // the heap watchdog interrupted the last run
+}
+
+var preludeProgram = sync.OnceValue(func() *goja.Program {
+	return goja.MustCompile("prelude.js", preludeJS, true)
+})
+
+// sizeLimitMarker ends the message of the RangeError the prelude's size caps
+// throw; Run reports such a throw as a "limit" fault.
+const sizeLimitMarker = "exceeds the transform size limit"
+
+// interruptReason is the value a run is interrupted with.
+type interruptReason int
+
+const (
+	interruptTimeout interruptReason = iota + 1
+	interruptCancel
+	interruptMemory
+)
+
+// newRuntime builds a hardened runtime (see preludeJS) and loads prog into it.
+func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
+	vm := goja.New()
+	vm.SetMaxCallStackSize(e.opts.MaxCallStack)
+	rt := &jsRuntime{vm: vm, console: &console{max: e.opts.MaxLogBytes}}
+	jsonObj := vm.Get("JSON").ToObject(vm)
+	rt.parse, _ = goja.AssertFunction(jsonObj.Get("parse"))
+
+	helpers := vm.NewObject()
+	for _, h := range e.helpers {
+		v, err := h.value(vm, rt.parse)
+		if err != nil {
+			return nil, fmt.Errorf("transformer: helper %q: %w", h.name, err)
+		}
+		if err := helpers.Set(h.name, v); err != nil {
+			return nil, fmt.Errorf("transformer: helper %q: %w", h.name, err)
+		}
+	}
+
+	pv, err := vm.RunProgram(preludeProgram())
+	if err != nil {
+		return nil, fmt.Errorf("transformer: prelude: %w", err)
+	}
+	pf, _ := goja.AssertFunction(pv)
+	fns, err := pf(goja.Undefined(), rt.console.object(vm), helpers,
+		vm.ToValue(e.opts.MaxStringLen), vm.ToValue(e.opts.MaxArrayLen), vm.ToValue(sizeLimitMarker),
+		vm.ToValue(e.newStringifyGuard(vm)))
+	if err != nil {
+		return nil, fmt.Errorf("transformer: prelude: %w", err)
+	}
+	fo := fns.ToObject(vm)
+	rt.run, _ = goja.AssertFunction(fo.Get("0"))
+	rt.describe, _ = goja.AssertFunction(fo.Get("1"))
+	rt.console.stringify, _ = goja.AssertFunction(fo.Get("2"))
+	rt.global = vm.GlobalObject()
+
+	// Evaluating the program only creates the wrapper function; its body, the
+	// merchant's top level, runs once per Run. Freeze the wrapper so that
+	// arguments.callee cannot carry state from one run to the next.
+	w, err := vm.RunProgram(prog)
+	if err != nil {
+		return nil, fmt.Errorf("transformer: loading script: %w", err)
+	}
+	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
+	wo := w.ToObject(vm)
+	if _, err := freeze(goja.Undefined(), wo.Get("prototype")); err != nil {
+		return nil, fmt.Errorf("transformer: loading script: %w", err)
+	}
+	if _, err := freeze(goja.Undefined(), wo); err != nil {
+		return nil, fmt.Errorf("transformer: loading script: %w", err)
+	}
+	rt.wrapper = w
+	return rt, nil
+}
+
+// runOn runs one event through rt. reusable is false when rt must not go back
+// to the pool: it was interrupted, hit a limit, or a Go panic went through it.
+func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input) (res Result, reusable bool, err error) {
+	start := time.Now()
+	vm := rt.vm
+	rt.console.reset()
+
+	// A fresh global object per run, inheriting the frozen built-ins: globals
+	// a run creates (globalThis.x = 1, or x = 1 in sloppy mode) die with it.
+	global := vm.NewObject()
+	_ = global.SetPrototype(rt.global)
+	_ = global.DefineDataProperty("globalThis", global, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	vm.SetGlobalObject(global)
+
+	timer := time.AfterFunc(e.opts.Timeout, func() { vm.Interrupt(interruptTimeout) })
+	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(interruptCancel) })
+	watched := e.watch.enter(vm)
+
+	var (
+		status  *goja.Object
+		jsErr   error
+		message string
+		inputOK = true
+	)
+	panicked := catchPanic(func() {
+		raw := in.Payload
+		if len(raw) == 0 {
+			raw = json.RawMessage("null")
+		}
+		parsed, perr := decodeJSON(vm, raw)
+		if perr != nil {
+			parsed, perr = rt.parse(goja.Undefined(), vm.ToValue(string(raw)))
+		}
+		if perr != nil {
+			var ex *goja.Exception
+			if errors.As(perr, &ex) && !isUncatchable(perr) {
+				inputOK = false
+			}
+			jsErr = perr
+			return
+		}
+		method := in.Method
+		if method == "" {
+			method = "POST"
+		}
+		out, cerr := rt.run(goja.Undefined(), rt.wrapper, vm.ToValue(method), vm.ToValue(in.URL),
+			vm.ToValue(in.EventType), parsed, envArray(vm, in.Env))
+		if cerr != nil {
+			jsErr = cerr
+			if !isUncatchable(cerr) {
+				var ex *goja.Exception
+				if errors.As(cerr, &ex) {
+					if d, derr := rt.describe(goja.Undefined(), ex.Value()); derr == nil {
+						message = d.String()
+					}
+				}
+			}
+			return
+		}
+		status = out.ToObject(vm)
+	})
+
+	timerFired := !timer.Stop()
+	ctxFired := !stopCtx()
+	memoryKilled := e.watch.leave(watched)
+	rt.memoryKilled = memoryKilled
+	vm.SetGlobalObject(rt.global) // let this run's objects be collected while rt idles
+	elapsed := time.Since(start)
+	logs := rt.console.take()
+	res.Logs, res.DurationMS = logs, float64(elapsed)/float64(time.Millisecond)
+	reusable = !timerFired && !ctxFired && !memoryKilled && panicked == nil
+
+	fault := func(kind, msg string, frames []goja.StackFrame) (Result, bool, error) {
+		line, col := scriptPosition(frames)
+		return Result{}, false, &Error{Kind: kind, Message: msg, Line: line, Column: col, Logs: logs}
+	}
+	var frames []goja.StackFrame
+	var st interface{ Stack() []goja.StackFrame } // *Exception, *InterruptedError, *StackOverflowError
+	if errors.As(jsErr, &st) {
+		frames = st.Stack()
+	}
+
+	var reason interruptReason
+	var ie *goja.InterruptedError
+	if errors.As(jsErr, &ie) {
+		reason, _ = ie.Value().(interruptReason)
+	}
+	switch {
+	case panicked != nil:
+		return fault(KindRuntime, fmt.Sprintf("internal error while running the script: %v", panicked), nil)
+	case reason == interruptMemory:
+		return fault(KindLimit, fmt.Sprintf("the run used more than %d MiB of memory", e.opts.MaxHeapGrowth>>20), frames)
+	case reason == interruptCancel:
+		return Result{}, false, fmt.Errorf("transformer: run cancelled: %w", ctx.Err())
+	case reason == interruptTimeout || elapsed >= e.opts.Timeout:
+		// A regexp2 match that hit its own timeout answers "no match", so a
+		// run past its deadline is a timeout even if it returned normally.
+		return fault(KindTimeout, fmt.Sprintf("the script ran longer than %s", e.opts.Timeout), frames)
+	}
+
+	if jsErr != nil {
+		var so *goja.StackOverflowError
+		switch {
+		case !inputOK:
+			return Result{}, reusable, fmt.Errorf("%w: payload is not valid JSON: %v", ErrInvalidInput, jsErr)
+		case errors.As(jsErr, &so):
+			return fault(KindLimit, fmt.Sprintf("maximum call stack size (%d) exceeded", e.opts.MaxCallStack), frames)
+		case isUncatchable(jsErr):
+			return fault(KindRuntime, jsErr.Error(), frames)
+		}
+		if message == "" {
+			message = "uncaught exception"
+		}
+		if strings.Contains(message, sizeLimitMarker) {
+			res, _, err := fault(KindLimit, message, frames)
+			return res, reusable, err
+		}
+		res, _, err := fault(KindRuntime, message, frames)
+		return res, reusable, err
+	}
+
+	res, err = e.result(status, in, logs)
+	if err != nil {
+		return Result{}, reusable, err
+	}
+	res.Logs, res.DurationMS = logs, float64(elapsed)/float64(time.Millisecond)
+	return res, reusable, nil
+}
+
+// result turns the prelude's status array into a Result, validating what
+// only Go can check (method set, URL syntax, header syntax, output size).
+func (e *Engine) result(status *goja.Object, in Input, logs []string) (Result, error) {
+	invalid := func(format string, args ...any) (Result, error) {
+		return Result{}, &Error{Kind: KindInvalidResult, Message: fmt.Sprintf(format, args...), Logs: logs}
+	}
+	switch status.Get("0").String() {
+	case "cancel":
+		return Result{Cancel: true}, nil
+	case "nohandler":
+		return Result{}, &Error{Kind: KindRuntime, Message: "the script does not define function handler(webhook)", Logs: logs}
+	case "invalid":
+		return invalid("%s", status.Get("1").String())
+	}
+	var res Result
+	res.Method = in.Method
+	if m := status.Get("1"); !goja.IsUndefined(m) {
+		res.Method = m.String()
+	}
+	res.Method = strings.ToUpper(res.Method)
+	if res.Method == "" {
+		res.Method = "POST"
+	}
+	switch res.Method {
+	case "POST", "PUT", "PATCH":
+	default:
+		return invalid("method must be POST, PUT or PATCH, got %q", res.Method)
+	}
+	res.URL = in.URL
+	if u := status.Get("2"); !goja.IsUndefined(u) {
+		res.URL = u.String()
+	}
+	if err := checkURL(res.URL); err != nil {
+		return invalid("url %q: %v", res.URL, err)
+	}
+	if hv := status.Get("3"); !goja.IsNull(hv) && !goja.IsUndefined(hv) {
+		kv, _ := hv.Export().([]any)
+		res.Headers = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			k, _ := kv[i].(string)
+			v, _ := kv[i+1].(string)
+			if !validHeaderName(k) {
+				return invalid("header name %q is not a valid HTTP header name", k)
+			}
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return invalid("header %q: value contains a line break or NUL", k)
+			}
+			res.Headers[k] = v
+		}
+	}
+	body := status.Get("4").String()
+	if len(body) > e.opts.MaxOutputBytes {
+		return Result{}, &Error{Kind: KindLimit, Message: fmt.Sprintf("payload is %d bytes once encoded, over the %d-byte output limit", len(body), e.opts.MaxOutputBytes), Logs: logs}
+	}
+	res.Payload = json.RawMessage(body)
+	return res, nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("does not parse")
+	}
+	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
+		return errors.New("must be an absolute http or https URL")
+	}
+	if u.Host == "" {
+		return errors.New("has no host")
+	}
+	return nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// envArray flattens env into [k1, v1, k2, v2, ...], keys sorted so the
+// script sees a stable key order.
+func envArray(vm *goja.Runtime, env map[string]string) goja.Value {
+	if len(env) == 0 {
+		return vm.NewArray()
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	kv := make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		kv = append(kv, k, env[k])
+	}
+	return vm.NewArray(kv...)
+}
+
+// scriptPosition finds the innermost frame in the merchant's code.
+func scriptPosition(frames []goja.StackFrame) (line, col int) {
+	for i := range frames {
+		if frames[i].SrcName() != scriptName {
+			continue
+		}
+		p := frames[i].Position()
+		line, col = p.Line, p.Column
+		if line == 1 && col > len(wrapPrefix) {
+			col -= len(wrapPrefix)
+		}
+		return line, col
+	}
+	return 0, 0
+}
+
+func isUncatchable(err error) bool {
+	var ie *goja.InterruptedError
+	var so *goja.StackOverflowError
+	return errors.As(err, &ie) || errors.As(err, &so)
+}
+
+// catchPanic runs f and returns what it panicked with, if anything. goja
+// turns JS exceptions into errors, but a Go helper that panics, or a goja
+// bug, must cost one delivery, not the process.
+func catchPanic(f func()) (p any) {
+	defer func() { p = recover() }()
+	f()
+	return nil
+}
+
+// newStringifyGuard returns the prelude's newGuard: each call makes a
+// JSON.stringify replacer that refuses arrays longer than MaxArrayLen before
+// stringify walks them, and stops once the output passes MaxStringLen.
+func (e *Engine) newStringifyGuard(vm *goja.Runtime) func(goja.FunctionCall) goja.Value {
+	maxArr, maxStr := int64(e.opts.MaxArrayLen), e.opts.MaxStringLen
+	rangeError := vm.Get("RangeError")
+	rangeErr := func(what string) {
+		o, err := vm.New(rangeError, vm.ToValue(what+" "+sizeLimitMarker))
+		if err != nil {
+			panic(vm.NewGoError(err))
+		}
+		panic(o)
+	}
+	return func(goja.FunctionCall) goja.Value {
+		total := 0
+		return vm.ToValue(func(c goja.FunctionCall) goja.Value {
+			k, v := c.Argument(0), c.Argument(1)
+			if ks, ok := k.(goja.String); ok {
+				total += ks.Length() + 8
+			}
+			switch x := v.(type) {
+			case goja.String:
+				total += x.Length()
+			case *goja.Object:
+				if x.ClassName() == "Array" && x.Get("length").ToInteger() > maxArr {
+					rangeErr("JSON.stringify array length")
+				}
+			}
+			if total > maxStr {
+				rangeErr("JSON.stringify result")
+			}
+			return v
+		})
+	}
+}
