@@ -1,0 +1,114 @@
+// Package queue moves events through asynq: the ingest task that records an
+// accepted event and fans it out, and one delivery task per destination that
+// transforms, sends and classifies. It maps every delivery outcome to what
+// asynq should do in one place (outcome.go).
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Queue names, shown in asynqmon.
+const (
+	QueueIngest   = "ingest"
+	QueueDelivery = "delivery"
+)
+
+// Task types.
+const (
+	TypeIngest   = "event:ingest"
+	TypeDelivery = "delivery:send"
+)
+
+// IngestPayload is the ingest task: everything needed to record the event,
+// so the receiver's only write is the enqueue.
+type IngestPayload struct {
+	Receipt    string          `json:"receipt"` // unique per accepted request; tells a retried task from a duplicate
+	EventID    string          `json:"event_id"`
+	TenantID   string          `json:"tenant_id"`
+	SourceID   string          `json:"source_id"`
+	ProviderID string          `json:"provider_id"`
+	Type       string          `json:"type"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Body       json.RawMessage `json:"body"`
+}
+
+// DeliveryPayload is the delivery task. It carries ids only: the payload is
+// stored once, with the event.
+type DeliveryPayload struct {
+	EventID       string `json:"event_id"`
+	DestinationID string `json:"destination_id"`
+}
+
+// ingestMaxRetry bounds retries of the ingest task, which fail only while
+// Redis is unhealthy; with the backoff below it spans about a day.
+const ingestMaxRetry = 25
+
+// Client enqueues hookshift's tasks.
+type Client struct {
+	ac       *asynq.Client
+	schedule Schedule
+}
+
+// NewClient returns a Client sharing rdb (closing the Client leaves rdb open).
+func NewClient(rdb redis.UniversalClient, schedule Schedule) *Client {
+	return &Client{ac: asynq.NewClientFromRedisClient(rdb), schedule: schedule}
+}
+
+// Close releases the client.
+func (c *Client) Close() error { return c.ac.Close() }
+
+// EnqueueEvent makes an accepted event durable. The event id is the TaskID,
+// so a concurrent or queued duplicate is refused atomically by Redis; it
+// reports duplicate=true then. Completed tasks are not retained: the event's
+// dedupe marker answers duplicates afterwards.
+func (c *Client) EnqueueEvent(ctx context.Context, p IngestPayload) (duplicate bool, err error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return false, fmt.Errorf("encode ingest task: %w", err)
+	}
+	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeIngest, b),
+		asynq.TaskID(p.EventID), asynq.Queue(QueueIngest), asynq.MaxRetry(ingestMaxRetry))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("enqueue event %s: %w", p.EventID, err)
+	}
+	return false, nil
+}
+
+// DeliveryTaskID is the TaskID of a delivery, and its idempotency key: event
+// id + destination id, so fan-out twice enqueues it once.
+func DeliveryTaskID(eventID, destID string) string { return eventID + ":" + destID }
+
+// EnqueueDelivery enqueues one delivery. A delivery already queued is not an
+// error. taskID defaults to DeliveryTaskID; a replay passes its own so it is
+// not refused by the archived original.
+func (c *Client) EnqueueDelivery(ctx context.Context, p DeliveryPayload, taskID string) error {
+	if taskID == "" {
+		taskID = DeliveryTaskID(p.EventID, p.DestinationID)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode delivery task: %w", err)
+	}
+	// MaxRetry has headroom over the schedule: the handler itself archives
+	// after MaxAttempts real attempts, and the headroom keeps asynq from
+	// archiving a task that is only waiting (rate limit, open circuit).
+	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b),
+		asynq.TaskID(taskID), asynq.Queue(QueueDelivery), asynq.MaxRetry(c.schedule.MaxAttempts()+waitHeadroom))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue delivery %s: %w", taskID, err)
+	}
+	return nil
+}
+
+const waitHeadroom = 10

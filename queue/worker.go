@@ -1,0 +1,70 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+)
+
+// WorkerOptions tune the asynq server; zero values mean defaults.
+type WorkerOptions struct {
+	Concurrency     int           // simultaneous tasks, default 20
+	ShutdownTimeout time.Duration // how long in-flight work may drain on SIGTERM, default 25s
+	// PollInterval is how often an idle worker looks for new tasks, and how
+	// often scheduled and retry tasks are moved to pending; default 100ms,
+	// which bounds the idle pick-up latency at the cost of a few cheap
+	// Redis calls a second.
+	PollInterval time.Duration
+	Schedule     Schedule
+	Log          zerolog.Logger
+}
+
+// NewServer returns the asynq server running the fan-out and delivery
+// handlers. Fresh events (ingest) are weighted above deliveries, so a backlog
+// of retries cannot starve new payments.
+func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Deliverer) (*asynq.Server, *asynq.ServeMux) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 20
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 25 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 100 * time.Millisecond
+	}
+	log := o.Log
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:              o.Concurrency,
+		Queues:                   map[string]int{QueueIngest: 6, QueueDelivery: 4},
+		RetryDelayFunc:           retryDelay(o.Schedule),
+		IsFailure:                isFailure,
+		ShutdownTimeout:          o.ShutdownTimeout,
+		DelayedTaskCheckInterval: o.PollInterval,
+		TaskCheckInterval:        o.PollInterval,
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			id, _ := asynq.GetTaskID(ctx)
+			log.Debug().Str("task_id", id).Str("task_type", t.Type()).Err(err).Msg("task not done")
+		}),
+	})
+	mux := asynq.NewServeMux()
+	mux.Handle(TypeIngest, fan)
+	mux.Handle(TypeDelivery, del)
+	return srv, mux
+}
+
+// asynqLogger routes asynq's own logs to zerolog.
+type asynqLogger struct{ l zerolog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug().Msg(sprint(args)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info().Msg(sprint(args)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn().Msg(sprint(args)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error().Msg(sprint(args)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Fatal().Msg(sprint(args)) }
+
+func sprint(args []any) string { return fmt.Sprint(args...) }
