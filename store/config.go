@@ -275,7 +275,7 @@ func (s *Store) DeleteDestination(ctx context.Context, tenantID, id string) erro
 		return err
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.kDest(id))
+		p.Del(ctx, s.kDest(id), s.kRate(id), s.kHealth(id), s.kProbe(id))
 		p.SRem(ctx, s.kSourceDests(d.SourceID), id)
 		p.SRem(ctx, s.kTenantDests(d.TenantID), id)
 		return nil

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hookshift/hookshift/transformer"
+)
+
+type kvFlag map[string]string
+
+func (k kvFlag) String() string { return fmt.Sprint(map[string]string(k)) }
+func (k kvFlag) Set(v string) error {
+	key, val, ok := strings.Cut(v, "=")
+	if !ok || key == "" {
+		return fmt.Errorf("%q: expected key=value", v)
+	}
+	k[key] = val
+	return nil
+}
+
+// cmdTransformTest runs a script against an event file offline, with the
+// same engine the workers use, and prints the request it would send.
+func cmdTransformTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("transform test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	code := fs.String("code", "", "the script file (defines function handler(webhook))")
+	event := fs.String("event", "", "the event JSON file")
+	url := fs.String("url", "https://example.com/webhook", "the destination URL the script sees")
+	env := kvFlag{}
+	fs.Var(env, "env", "a destination variable, key=value (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *code == "" || *event == "" {
+		fmt.Fprintln(stderr, "usage: hookshift transform test --code FILE --event FILE [--url URL] [--env k=v]")
+		return 2
+	}
+	src, err := os.ReadFile(*code)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookshift transform test:", err)
+		return 2
+	}
+	payload, err := os.ReadFile(*event)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookshift transform test:", err)
+		return 2
+	}
+	var env0 struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(payload, &env0); err != nil {
+		fmt.Fprintf(stderr, "hookshift transform test: %s is not a JSON object: %v\n", *event, err)
+		return 2
+	}
+	eng := transformer.New(transformer.Options{})
+	res, err := eng.Run(ctx, transformer.Script{TenantID: "local", Code: string(src)}, transformer.Input{
+		Method: "POST", URL: *url, EventType: env0.Type, Payload: payload, Env: env,
+	})
+	var te *transformer.Error
+	if errors.As(err, &te) {
+		for _, l := range te.Logs {
+			fmt.Fprintln(stderr, "console:", l)
+		}
+		fmt.Fprintf(stderr, "%s:%d:%d: %s\n", *code, te.Line, te.Column, te.Error())
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hookshift transform test:", err)
+		return 1
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(res)
+	return 0
+}

@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/store"
+)
+
+type receiveResponse struct {
+	EventID   string `json:"event_id"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// receive is POST /v1/webhooks/{source_id}: verify, then enqueue. The enqueue
+// is the only write, and 2xx is answered only once Redis holds the task.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	kind, outcome := s.accept(w, r)
+	s.Metrics.Received(kind, outcome, time.Since(start))
+}
+
+// accept does the receiver's work and names the outcome for the metrics.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outcome string) {
+	timeout := s.ReceiveTimeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	now := s.now()
+	log := s.Log.With().Str("source_id", r.PathValue("source_id")).Logger()
+
+	src, err := s.Store.GetSource(ctx, "", r.PathValue("source_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "unknown_source", "no source with this id; check the URL the platform posts to")
+		return "", "unknown_source"
+	}
+	if err != nil {
+		log.Error().Err(err).Msg("receiver cannot read source")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "storage is unavailable; retry later")
+		return "", "unavailable"
+	}
+	kind, ok := inbound.Lookup(src.Kind)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "source_misconfigured", "source kind "+src.Kind+" is not supported")
+		return "", "source_misconfigured"
+	}
+	verifier, err := kind.New(src.Config)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "source_misconfigured", "source config is invalid: "+err.Error())
+		return src.Kind, "source_misconfigured"
+	}
+
+	maxBody := s.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = 1 << 20
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body is over the %d-byte limit", maxBody))
+			return src.Kind, "body_too_large"
+		}
+		writeError(w, http.StatusBadRequest, "unreadable_body", "could not read the request body: "+err.Error())
+		return src.Kind, "unreadable_body"
+	}
+
+	ev, err := verifier.Verify(inbound.Request{Header: r.Header, Body: body, RemoteIP: remoteIP(r)}, src.ActiveSecrets(now), now)
+	switch {
+	case errors.Is(err, inbound.ErrSignature):
+		log.Info().Str("reason", err.Error()).Msg("webhook rejected: signature")
+		writeError(w, http.StatusUnauthorized, "invalid_signature", err.Error())
+		return src.Kind, "invalid_signature"
+	case errors.Is(err, inbound.ErrBody):
+		writeError(w, http.StatusBadRequest, "invalid_body", err.Error())
+		return src.Kind, "invalid_body"
+	case err != nil:
+		log.Error().Err(err).Msg("webhook cannot be verified: source misconfigured")
+		writeError(w, http.StatusInternalServerError, "source_misconfigured", err.Error())
+		return src.Kind, "source_misconfigured"
+	}
+	if !json.Valid(body) {
+		writeError(w, http.StatusBadRequest, "invalid_body", "body is not valid JSON; hookshift forwards JSON events")
+		return src.Kind, "invalid_body"
+	}
+
+	eventID := store.EventID(src.ID, ev.ID)
+	log = log.With().Str("event_id", eventID).Str("event_type", ev.Type).Logger()
+	seen, err := s.Store.Seen(ctx, eventID)
+	if err != nil {
+		log.Error().Err(err).Msg("receiver cannot check dedupe marker")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
+		return src.Kind, "unavailable"
+	}
+	dup := seen
+	if !seen {
+		dup, err = s.Queue.EnqueueEvent(ctx, queue.IngestPayload{
+			Receipt: newReceipt(), EventID: eventID, TenantID: src.TenantID, SourceID: src.ID,
+			ProviderID: ev.ID, Type: ev.Type, ReceivedAt: now.UTC(), Body: body,
+		})
+		if err != nil {
+			log.Error().Err(err).Msg("receiver cannot enqueue")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
+			return src.Kind, "unavailable"
+		}
+	}
+	status := http.StatusAccepted
+	if dup {
+		status = http.StatusOK
+	}
+	log.Info().Bool("duplicate", dup).Msg("webhook accepted")
+	writeJSON(w, status, receiveResponse{EventID: eventID, Duplicate: dup})
+	if dup {
+		return src.Kind, "duplicate"
+	}
+	return src.Kind, "accepted"
+}
+
+func newReceipt() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func remoteIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, _ := netip.ParseAddr(host)
+	return a.Unmap()
+}

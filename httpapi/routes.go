@@ -1,0 +1,57 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/hookshift/hookshift/integrations"
+)
+
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/tenants", s.rootOnly(s.createTenant))
+
+	mux.HandleFunc("POST /v1/sources", s.tenantOnly(s.createSource))
+	mux.HandleFunc("GET /v1/sources", s.tenantOnly(s.listSources))
+	mux.HandleFunc("GET /v1/sources/{id}", s.tenantOnly(s.getSource))
+	mux.HandleFunc("PATCH /v1/sources/{id}", s.tenantOnly(s.patchSource))
+	mux.HandleFunc("DELETE /v1/sources/{id}", s.tenantOnly(s.deleteSource))
+	mux.HandleFunc("POST /v1/sources/{id}/rotate-secret", s.tenantOnly(s.rotateSecret))
+
+	mux.HandleFunc("POST /v1/destinations", s.tenantOnly(s.createDestination))
+	mux.HandleFunc("GET /v1/destinations", s.tenantOnly(s.listDestinations))
+	mux.HandleFunc("GET /v1/destinations/{id}", s.tenantOnly(s.getDestination))
+	mux.HandleFunc("PATCH /v1/destinations/{id}", s.tenantOnly(s.patchDestination))
+	mux.HandleFunc("DELETE /v1/destinations/{id}", s.tenantOnly(s.deleteDestination))
+	mux.HandleFunc("POST /v1/destinations/{id}/test", s.tenantOnly(s.testDestination))
+
+	mux.HandleFunc("GET /v1/integrations", s.listIntegrations)
+	mux.HandleFunc("POST /v1/transforms/test", s.tenantOnly(s.testTransform))
+
+	mux.HandleFunc("GET /v1/events", s.tenantOnly(s.listEvents))
+	mux.HandleFunc("GET /v1/events/{id}", s.tenantOnly(s.getEvent))
+	mux.HandleFunc("POST /v1/events/{id}/replay", s.tenantOnly(s.replayEvent))
+}
+
+func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Name) == "" || len(in.Name) > 200 {
+		writeFieldError(w, invalid("name", "is required, 1 to 200 characters"))
+		return
+	}
+	t, token, err := s.Store.CreateTenant(r.Context(), in.Name)
+	if err != nil {
+		storeError(w, err, "tenant")
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": t.ID, "name": t.Name, "token": token, "created_at": t.CreatedAt})
+}
+
+// listIntegrations is the catalog; it holds no secrets and needs no token.
+func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"data": integrations.Catalog()})
+}

@@ -1,0 +1,104 @@
+// Package httpapi is hookshift's HTTP surface: the webhook receiver, the admin
+// API, health and metrics. Handlers validate input, call the store, queue and
+// transformer, and write JSON; they hold no business rules of their own.
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hookshift/hookshift/integrations/egress"
+	"github.com/hookshift/hookshift/metrics"
+	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/store"
+	"github.com/hookshift/hookshift/transformer"
+)
+
+// Server holds what the handlers need. Zero-valued options take defaults.
+type Server struct {
+	Store     *store.Store
+	Queue     *queue.Client
+	Engine    *transformer.Engine
+	Egress    egress.Policy
+	RootToken string
+	Log       zerolog.Logger
+	Now       func() time.Time
+	Metrics   *metrics.Metrics // nil records nothing
+	// Observability is served on every role: /metrics (nil: not served) and
+	// /monitoring/ (nil: not served), both behind the root token except /metrics.
+	MetricsHandler    http.Handler
+	MonitoringHandler http.Handler
+
+	MaxBodyBytes   int64         // inbound webhook body cap, default 1 MiB
+	ReceiveTimeout time.Duration // bound on the receiver's Redis work, default 3s
+	RotationGrace  time.Duration // how long a rotated-out secret stays valid, default 24h
+}
+
+// Roles selects what a process serves.
+type Roles struct {
+	Receiver bool
+	API      bool
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Handler returns the routes for the given roles. Health and readiness are
+// always served.
+func (s *Server) Handler(roles Roles) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	if s.MetricsHandler != nil {
+		mux.Handle("GET /metrics", s.MetricsHandler)
+	}
+	if s.MonitoringHandler != nil && roles.API {
+		mux.Handle("/monitoring/", s.operatorAuth(s.MonitoringHandler))
+	}
+	if roles.Receiver {
+		mux.HandleFunc("POST /v1/webhooks/{source_id}", s.receive)
+	}
+	if roles.API {
+		s.adminRoutes(mux)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return s.recoverer(mux)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "redis_unavailable", "redis does not answer: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// recoverer turns a handler panic into a 500 (and a log line) instead of a
+// dropped connection; nothing is acknowledged by a 500.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Log.Error().Interface("panic", v).Str("path", r.URL.Path).Msg("handler panic")
+				writeError(w, http.StatusInternalServerError, "internal", "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

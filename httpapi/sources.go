@@ -1,0 +1,231 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/store"
+)
+
+type sourceView struct {
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Kind       string          `json:"kind"`
+	IngestPath string          `json:"ingest_path"`
+	Secret     string          `json:"secret"`
+	Config     json.RawMessage `json:"config,omitempty"`
+	// PreviousSecretExpiresAt is set while a rotated-out secret is still accepted.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+}
+
+// maskSecret keeps a recognisable prefix (whsec_) and hides the rest.
+func maskSecret(sec string) string {
+	if i := strings.IndexByte(sec, '_'); i > 0 && i < 10 {
+		return sec[:i+1] + "****"
+	}
+	return "****"
+}
+
+func (s *Server) viewSource(src store.Source, reveal bool) sourceView {
+	v := sourceView{ID: src.ID, Name: src.Name, Kind: src.Kind, IngestPath: "/v1/webhooks/" + src.ID,
+		Config: src.Config, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+	now := s.now()
+	for _, sec := range src.Secrets {
+		if sec.ExpiresAt.IsZero() {
+			v.Secret = maskSecret(sec.Value)
+			if reveal {
+				v.Secret = sec.Value
+			}
+		} else if now.Before(sec.ExpiresAt) {
+			t := sec.ExpiresAt
+			v.PreviousSecretExpiresAt = &t
+		}
+	}
+	return v
+}
+
+type sourceInput struct {
+	Name   *string         `json:"name"`
+	Kind   *string         `json:"kind"`
+	Secret *string         `json:"secret"`
+	Config json.RawMessage `json:"config"`
+}
+
+func (s *Server) createSource(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	var in sourceInput
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Kind == nil || *in.Kind == "" {
+		writeFieldError(w, invalid("kind", "is required; one of %s", strings.Join(inbound.Kinds(), ", ")))
+		return
+	}
+	kind, ok := inbound.Lookup(*in.Kind)
+	if !ok {
+		writeFieldError(w, invalid("kind", "%q is not supported; one of %s", *in.Kind, strings.Join(inbound.Kinds(), ", ")))
+		return
+	}
+	if in.Name == nil || strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200 {
+		writeFieldError(w, invalid("name", "is required, 1 to 200 characters"))
+		return
+	}
+	if _, err := kind.New(in.Config); err != nil {
+		writeFieldError(w, invalid("config", "%v", err))
+		return
+	}
+	secret := ""
+	if in.Secret != nil {
+		secret = *in.Secret
+	}
+	secret, ferr := newSourceSecret(kind, secret)
+	if ferr != nil {
+		writeFieldError(w, ferr)
+		return
+	}
+	now := s.now().UTC()
+	src := store.Source{ID: store.NewID("src"), TenantID: t.ID, Name: *in.Name, Kind: kind.Name, Config: in.Config,
+		Secrets: []store.Secret{{Value: secret, CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.SaveSource(r.Context(), src); err != nil {
+		storeError(w, err, "source")
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.viewSource(src, true))
+}
+
+// newSourceSecret returns the given secret, or a generated one where the
+// kind can make its own.
+func newSourceSecret(kind inbound.Kind, given string) (string, *fieldError) {
+	if given != "" {
+		if len(given) > 512 {
+			return "", invalid("secret", "is longer than 512 characters")
+		}
+		return given, nil
+	}
+	if kind.NewSecret == nil {
+		return "", invalid("secret", "is required for kind %s: paste the signing secret from the provider's dashboard", kind.Name)
+	}
+	sec, err := kind.NewSecret()
+	if err != nil {
+		return "", invalid("secret", "could not be generated: %v", err)
+	}
+	return sec, nil
+}
+
+func (s *Server) listSources(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	srcs, err := s.Store.ListSources(r.Context(), t.ID)
+	if err != nil {
+		storeError(w, err, "sources")
+		return
+	}
+	out := make([]sourceView, 0, len(srcs))
+	for _, src := range srcs {
+		out = append(out, s.viewSource(src, false))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *Server) getSource(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	src, err := s.Store.GetSource(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		storeError(w, err, "source")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.viewSource(src, false))
+}
+
+func (s *Server) patchSource(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	src, err := s.Store.GetSource(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		storeError(w, err, "source")
+		return
+	}
+	var in sourceInput
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Kind != nil && *in.Kind != src.Kind {
+		writeFieldError(w, invalid("kind", "cannot be changed; create a new source instead"))
+		return
+	}
+	if in.Secret != nil {
+		writeFieldError(w, invalid("secret", "cannot be set by PATCH; use POST /v1/sources/{id}/rotate-secret"))
+		return
+	}
+	if in.Name != nil {
+		if strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200 {
+			writeFieldError(w, invalid("name", "must be 1 to 200 characters"))
+			return
+		}
+		src.Name = *in.Name
+	}
+	if in.Config != nil {
+		kind, _ := inbound.Lookup(src.Kind)
+		if _, err := kind.New(in.Config); err != nil {
+			writeFieldError(w, invalid("config", "%v", err))
+			return
+		}
+		src.Config = in.Config
+	}
+	src.UpdatedAt = s.now().UTC()
+	if err := s.Store.SaveSource(r.Context(), src); err != nil {
+		storeError(w, err, "source")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.viewSource(src, false))
+}
+
+func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	if err := s.Store.DeleteSource(r.Context(), t.ID, r.PathValue("id")); err != nil {
+		storeError(w, err, "source")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// rotateSecret makes a new current secret; the old one stays valid for the
+// rotation grace (24h) so the platform can switch over without losing events.
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	src, err := s.Store.GetSource(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		storeError(w, err, "source")
+		return
+	}
+	var in struct {
+		Secret string `json:"secret"`
+	}
+	if r.ContentLength != 0 && !decode(w, r, &in) {
+		return
+	}
+	kind, _ := inbound.Lookup(src.Kind)
+	secret, ferr := newSourceSecret(kind, in.Secret)
+	if ferr != nil {
+		writeFieldError(w, ferr)
+		return
+	}
+	now := s.now().UTC()
+	grace := s.RotationGrace
+	if grace <= 0 {
+		grace = 24 * time.Hour
+	}
+	kept := []store.Secret{{Value: secret, CreatedAt: now}}
+	for _, sec := range src.Secrets {
+		switch {
+		case sec.ExpiresAt.IsZero():
+			sec.ExpiresAt = now.Add(grace)
+			kept = append(kept, sec)
+		case now.Before(sec.ExpiresAt):
+			kept = append(kept, sec)
+		}
+	}
+	src.Secrets, src.UpdatedAt = kept, now
+	if err := s.Store.SaveSource(r.Context(), src); err != nil {
+		storeError(w, err, "source")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.viewSource(src, true))
+}

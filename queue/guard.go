@@ -1,0 +1,117 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/store"
+)
+
+// Guard is the endpoint-health policy of deliveries: the circuit that stops a
+// dead destination from occupying workers, and when a destination that keeps
+// failing is disabled. Zero values mean the defaults.
+type Guard struct {
+	Threshold    int           // consecutive failures that open the circuit, default 10
+	Cooldown     time.Duration // first open period, doubling on each re-open, default 1m
+	MaxCooldown  time.Duration // default 30m
+	DisableAfter time.Duration // a destination failing this long is disabled, default 5 days
+}
+
+func (g Guard) policy() store.CircuitPolicy {
+	p := store.CircuitPolicy{Threshold: g.Threshold, Cooldown: g.Cooldown, MaxCooldown: g.MaxCooldown}
+	if p.Threshold <= 0 {
+		p.Threshold = 10
+	}
+	if p.Cooldown <= 0 {
+		p.Cooldown = time.Minute
+	}
+	if p.MaxCooldown <= 0 {
+		p.MaxCooldown = 30 * time.Minute
+	}
+	return p
+}
+
+func (g Guard) disableAfter() time.Duration {
+	if g.DisableAfter <= 0 {
+		return 5 * 24 * time.Hour
+	}
+	return g.DisableAfter
+}
+
+// maxInlineWait is the longest rate-limit wait served by sleeping in the
+// worker; longer waits go back to the queue (asynq schedules in seconds).
+const maxInlineWait = time.Second
+
+// admit applies the destination's rate limit and circuit before an attempt.
+// A non-nil error is a waitError: the delivery runs later and spends no
+// attempt.
+func (d *Deliverer) admit(ctx context.Context, dest store.Destination) error {
+	h, err := d.Store.GetHealth(ctx, dest.ID)
+	if err != nil {
+		return &waitError{reason: err.Error(), after: infraWait}
+	}
+	now := d.now()
+	switch h.Circuit(now) {
+	case "open":
+		return &waitError{reason: fmt.Sprintf("circuit open after %d consecutive failures", h.ConsecutiveFailures), after: h.OpenUntil.Sub(now)}
+	case "half_open":
+		ok, err := d.Store.AcquireProbe(ctx, dest.ID, d.sendTimeout()+5*time.Second)
+		if err != nil {
+			return &waitError{reason: err.Error(), after: infraWait}
+		}
+		if !ok {
+			return &waitError{reason: "circuit half-open: another delivery is probing the destination", after: 5 * time.Second}
+		}
+	}
+	for {
+		wait, err := d.Store.Throttle(ctx, dest.ID, dest.RateLimitPerSecond)
+		if err != nil {
+			return &waitError{reason: err.Error(), after: infraWait}
+		}
+		if wait == 0 {
+			return nil
+		}
+		if wait > maxInlineWait {
+			return &waitError{reason: fmt.Sprintf("rate limit of %g/s", dest.RateLimitPerSecond), after: wait}
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return &waitError{reason: "shutting down while rate limited", after: time.Second}
+		}
+	}
+}
+
+// noteHealth folds an outcome into the destination's health. Only transient
+// failures count against it (a 4xx is about the event, a 429 about our pace);
+// a success closes the circuit. It returns a reason when the destination has
+// failed for so long that it should be disabled.
+func (d *Deliverer) noteHealth(ctx context.Context, dest store.Destination, o outbound.Outcome) (disable string) {
+	var ok bool
+	switch {
+	case o.Kind == outbound.Delivered:
+		ok = true
+	case o.Kind == outbound.Retry && o.StatusCode != 429:
+		ok = false
+	default:
+		return ""
+	}
+	h, err := d.Store.RecordHealth(ctx, dest.ID, ok, d.Guard.policy())
+	if err != nil {
+		d.Log.Error().Err(err).Str("destination_id", dest.ID).Msg("cannot record destination health")
+		return ""
+	}
+	if !ok && !h.FailingSince.IsZero() && d.now().Sub(h.FailingSince) >= d.Guard.disableAfter() {
+		return fmt.Sprintf("failing since %s (%d consecutive failures)", h.FailingSince.Format(time.RFC3339), h.ConsecutiveFailures)
+	}
+	return ""
+}
+
+func (d *Deliverer) sendTimeout() time.Duration {
+	if d.SendTimeout <= 0 {
+		return 30 * time.Second
+	}
+	return d.SendTimeout
+}
