@@ -165,7 +165,7 @@ func (d *Deliverer) attempt(ctx context.Context, ev store.Event, dest store.Dest
 		var te *transformer.Error
 		if errors.As(err, &te) {
 			att.Line, att.Logs = te.Line, te.Logs
-			return att, outbound.Outcome{Kind: outbound.Permanent, Reason: "transform " + te.Error()}, 0
+			return att, outbound.Outcome{Kind: outbound.Permanent, Reason: te.Error()}, 0
 		}
 		return att, outbound.Outcome{Kind: outbound.Retry, Reason: err.Error()}, 0
 	}
