@@ -147,3 +147,22 @@ func TestSecretsNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// A source secret that cannot verify anything is refused at save time,
+// naming the field, and nothing is saved.
+func TestUnusableSecretRefused(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	code, out := s.call("POST", "/v1/sources", tok, map[string]any{"name": "dodo", "kind": "standard-webhooks", "secret": "whsec_not base64!"})
+	if code != 400 || out["error"].(map[string]any)["field"] != "secret" {
+		t.Fatalf("status %d: %v", code, out)
+	}
+	if _, list := s.call("GET", "/v1/sources", tok, nil); len(list["data"].([]any)) != 0 {
+		t.Fatal("a source with an unusable secret was saved")
+	}
+	s.mustCall(201, "POST", "/v1/sources", tok, map[string]any{"name": "stripe", "kind": "stripe", "secret": "whsec_test_123"})
+	code, out = s.call("POST", "/v1/sources", tok, map[string]any{"name": "gh", "kind": "hmac", "config": map[string]any{"algorithm": "md4"}, "secret": "s"})
+	if code != 400 || out["error"].(map[string]any)["field"] != "config" {
+		t.Fatalf("bad hmac config: %d %v", code, out)
+	}
+}

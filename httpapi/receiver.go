@@ -92,6 +92,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		writeError(w, http.StatusInternalServerError, "source_misconfigured", err.Error())
 		return src.Kind, "source_misconfigured"
 	}
+	if len(ev.ID) > maxProviderIDLen {
+		writeError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("event id is %d characters; at most %d are accepted", len(ev.ID), maxProviderIDLen))
+		return src.Kind, "invalid_body"
+	}
 	if !json.Valid(body) {
 		writeError(w, http.StatusBadRequest, "invalid_body", "body is not valid JSON; hookshift forwards JSON events")
 		return src.Kind, "invalid_body"
@@ -128,6 +132,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	}
 	return src.Kind, "accepted"
 }
+
+// maxProviderIDLen bounds a provider's event id, which is stored with the
+// event; real ids are a few dozen characters.
+const maxProviderIDLen = 256
 
 func newReceipt() string {
 	b := make([]byte, 12)

@@ -83,6 +83,9 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, t store.Te
 		secret = *in.Secret
 	}
 	secret, ferr := newSourceSecret(kind, secret)
+	if ferr == nil {
+		ferr = checkSecret(kind, in.Config, secret, s.now())
+	}
 	if ferr != nil {
 		writeFieldError(w, ferr)
 		return
@@ -114,6 +117,24 @@ func newSourceSecret(kind inbound.Kind, given string) (string, *fieldError) {
 		return "", invalid("secret", "could not be generated: %v", err)
 	}
 	return sec, nil
+}
+
+// checkSecret proves a secret usable before it is saved: a request signed
+// with it must verify. A standard-webhooks secret that is not whsec_ base64
+// would otherwise be accepted here and fail every webhook later.
+func checkSecret(kind inbound.Kind, config json.RawMessage, secret string, now time.Time) *fieldError {
+	probe := []byte(`{"id":"probe","type":"probe","uuid":"probe","status":"probe"}`)
+	h, body, err := kind.Sign(config, secret, "probe", probe, now)
+	if err == nil {
+		var v inbound.Verifier
+		if v, err = kind.New(config); err == nil {
+			_, err = v.Verify(inbound.Request{Header: h, Body: body}, []string{secret}, now)
+		}
+	}
+	if err != nil {
+		return invalid("secret", "cannot be used to verify %s webhooks: %v", kind.Name, err)
+	}
+	return nil
 }
 
 func (s *Server) listSources(w http.ResponseWriter, r *http.Request, t store.Tenant) {
@@ -203,6 +224,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, t store.Te
 	}
 	kind, _ := inbound.Lookup(src.Kind)
 	secret, ferr := newSourceSecret(kind, in.Secret)
+	if ferr == nil {
+		ferr = checkSecret(kind, src.Config, secret, s.now())
+	}
 	if ferr != nil {
 		writeFieldError(w, ferr)
 		return

@@ -132,6 +132,7 @@ func TestRejectionsLeaveQueueUntouched(t *testing.T) {
 		{"unknown source", "/v1/webhooks/src_nope", good, paymentBody, 404},
 		{"oversized body", "/v1/webhooks/" + src, sign("m4", strings.Repeat(" ", 70<<10)+paymentBody, time.Now()), strings.Repeat(" ", 70<<10) + paymentBody, 413},
 		{"malformed JSON", "/v1/webhooks/" + src, sign("m5", `{"type":`, time.Now()), `{"type":`, 400},
+		{"overlong event id", "/v1/webhooks/" + src, sign(strings.Repeat("x", 300), paymentBody, time.Now()), paymentBody, 400},
 	}
 	for _, c := range cases {
 		if got := post(c.path, c.header, c.body); got != c.want {

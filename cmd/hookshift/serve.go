@@ -99,6 +99,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		}
 	}
 	defer rdb.Close()
+	redis.SetLogger(redisLogger{log}) // go-redis's own notices, as JSON like ours
 	sealer, err := store.NewSealer(cfg.SecretKey)
 	if err != nil {
 		return fmt.Errorf("HOOKSHIFT_SECRET_KEY: %w", err)
@@ -152,6 +153,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	defer cancel()
 	_ = hs.Shutdown(sctx)
 	return nil
+}
+
+// redisLogger routes go-redis's internal notices (reconnects, pool errors)
+// into the process log.
+type redisLogger struct{ l zerolog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn().Str("component", "redis").Msgf(format, v...)
 }
 
 // sharedRedis hands asynqmon the process's Redis client instead of a second
