@@ -20,6 +20,7 @@ const usage = `hookshift: webhook transformation and integration worker
 Usage:
   hookshift serve [flags]            run receiver, workers and admin API (see --help)
   hookshift send [flags] FILE        sign FILE with a source's secret and post it
+  hookshift load [flags]             post signed events at a rate or concurrency; throughput and latency
   hookshift transform test [flags]   run a transform script offline, no server or Redis
   hookshift sink [--addr A]          a local destination that prints what it receives
 
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "send":
 		return cmdSend(ctx, args[1:], stdout, stderr)
+	case "load":
+		return cmdLoad(ctx, args[1:], stdout, stderr)
 	case "transform":
 		if len(args) < 2 || args[1] != "test" {
 			fmt.Fprintln(stderr, "usage: hookshift transform test --code FILE --event FILE [--url URL] [--env k=v]")
