@@ -7,13 +7,19 @@ import (
 	"sort"
 
 	"github.com/hookshift/hookshift/integrations/datafast"
+	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
 	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/integrations/segment"
+	"github.com/hookshift/hookshift/integrations/slack"
 )
 
 var catalog = []outbound.Spec{
 	datafast.Spec,
+	discord.Spec,
 	generic.Spec,
+	segment.Spec,
+	slack.Spec,
 }
 
 // Catalog returns every integration, sorted by name.

@@ -4,6 +4,7 @@
 package datafast
 
 import (
+	_ "embed"
 	"encoding/json"
 	"net/http"
 
@@ -23,7 +24,39 @@ var Spec = outbound.Spec{
 	Fields: []outbound.Field{
 		{Name: "api_key", Label: "API key", Secret: true, Required: true, Description: "DataFast API key (Settings → API)."},
 	},
-	DefaultEventTypes: []string{"payment.succeeded", "refund.succeeded"},
+	DefaultEventTypes: []string{"payment.succeeded", "subscription.active", "subscription.renewed", "refund.succeeded"},
+	Templates: []outbound.Template{
+		{
+			Name:        "default",
+			Description: "Dodo Payments: one-time payments, first subscription charges, renewals (renewal: true) and refunds (refunded: true). Payments without a datafast_visitor_id are not sent.",
+			EventTypes:  []string{"payment.succeeded", "subscription.active", "subscription.renewed", "refund.succeeded"},
+			Code:        defaultJS,
+		},
+		{
+			Name:        "payments",
+			Description: "Dodo Payments: every successful payment at its tax-inclusive total, without the renewal flag.",
+			EventTypes:  []string{"payment.succeeded"},
+			Code:        paymentsJS,
+		},
+		{
+			Name:        "refunds",
+			Description: "Dodo Payments: refunds, with refunded: true and the refunded amount.",
+			EventTypes:  []string{"refund.succeeded"},
+			Code:        refundsJS,
+		},
+		{
+			Name:        "stripe",
+			Description: "Stripe: payments, refunds (refund.created or charge.refunded, counted once) and lost disputes.",
+			EventTypes:  []string{"payment_intent.succeeded", "refund.created", "charge.refunded", "charge.dispute.closed"},
+			Code:        stripeJS,
+		},
+		{
+			Name:        "cryptomus",
+			Description: "Cryptomus: paid and paid_over invoices, with the visitor id from additional_data.",
+			EventTypes:  []string{"cryptomus.paid", "cryptomus.paid_over"},
+			Code:        cryptomusJS,
+		},
+	},
 	Authorize: func(cfg map[string]string, h http.Header) {
 		if k := cfg["api_key"]; k != "" {
 			h.Set("Authorization", "Bearer "+k)
@@ -31,6 +64,21 @@ var Spec = outbound.Spec{
 	},
 	ErrorMessage: errorMessage,
 }
+
+// The templates are plain JavaScript files, so they read (and can be copied)
+// as merchants see them.
+var (
+	//go:embed templates/default.js
+	defaultJS string
+	//go:embed templates/payments.js
+	paymentsJS string
+	//go:embed templates/refunds.js
+	refundsJS string
+	//go:embed templates/stripe.js
+	stripeJS string
+	//go:embed templates/cryptomus.js
+	cryptomusJS string
+)
 
 // errorMessage reads DataFast's {"status":"error","error":{"code","message"}}.
 func errorMessage(body []byte) string {

@@ -6,6 +6,7 @@ package outbound
 
 import (
 	"net/http"
+	"time"
 )
 
 // Field describes one config field of an integration.
@@ -46,6 +47,15 @@ type Spec struct {
 	// ErrorMessage extracts a readable message from an error response body;
 	// nil or "" means the body snippet is kept as it is.
 	ErrorMessage func(body []byte) string `json:"-"`
+	// Validate, when set, checks a destination's config beyond Required
+	// (e.g. that a signing secret decodes), so a bad value is refused when
+	// it is saved rather than failing every delivery.
+	Validate func(config map[string]string) error `json:"-"`
+	// Sign, when set, signs the request as sent: it is called once headers
+	// and body are final (after Authorize and the script's headers), with
+	// msgID the delivery's idempotency key and ts the send time, and may add
+	// headers. An error means the request cannot be sent as configured.
+	Sign func(config map[string]string, msgID string, ts time.Time, body []byte, h http.Header) error `json:"-"`
 }
 
 // SecretFields returns the names of the config fields that are secret.
