@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // setup creates a tenant, a source and an http destination pointing at sink.
@@ -171,5 +173,35 @@ func TestReceiverAnswers503WhileRedisIsDown(t *testing.T) {
 	}
 	if code, _ := s.call("GET", "/readyz", "", nil); code != 200 {
 		t.Fatalf("/readyz after recovery = %d", code)
+	}
+}
+
+// An http destination with a signing secret re-signs what it forwards, so the
+// merchant's endpoint can verify hookshift as hookshift verifies Dodo.
+func TestSignedHTTPDestination(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	sk := newSink(t, nil)
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	const signing = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	dst := s.destination(tok, map[string]any{"source_id": src, "name": "mine", "integration": "http", "url": sk.URL,
+		"config": map[string]string{"signing_secret": signing}})
+	ev := s.accept(src, secret, "signed-out")
+	s.waitStatus(tok, ev, dst, "delivered", 10*time.Second)
+	r := sk.got()[0]
+	wh, err := standardwebhooks.NewWebhook(signing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(r.body, r.header); err != nil {
+		t.Fatalf("forwarded request does not verify: %v (headers %v)", err, r.header)
+	}
+	if r.header.Get("webhook-id") != r.header.Get("Idempotency-Key") {
+		t.Fatalf("webhook-id %q differs from the idempotency key %q", r.header.Get("webhook-id"), r.header.Get("Idempotency-Key"))
+	}
+	if code, _ := s.call("POST", "/v1/destinations", tok, map[string]any{"source_id": src, "name": "bad", "integration": "http",
+		"url": sk.URL, "config": map[string]string{"signing_secret": "not-a-secret"}}); code != 400 {
+		t.Fatalf("an unusable signing secret was accepted: %d", code)
 	}
 }

@@ -71,7 +71,7 @@ var sensitiveHeader = regexp.MustCompile(`(?i)auth|token|key|secret|signature|co
 func maskHeaders(h map[string]string) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
-		if sensitiveHeader.MatchString(k) {
+		if sensitiveHeader.MatchString(k) && !strings.EqualFold(k, "Idempotency-Key") {
 			v = masked
 		}
 		out[k] = v
@@ -204,6 +204,11 @@ func (s *Server) applyDestination(ctx context.Context, d *store.Destination, in 
 	for _, f := range spec.Fields {
 		if f.Required && d.Config[f.Name] == "" {
 			return invalid("config."+f.Name, "is required for %s (%s)", spec.Name, f.Label)
+		}
+	}
+	if spec.Validate != nil {
+		if err := spec.Validate(d.Config); err != nil {
+			return invalid("config", "%v", err)
 		}
 	}
 	if err := s.applyURL(ctx, d, spec, in.URL, create); err != nil {

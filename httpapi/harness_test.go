@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookshift/hookshift/httpapi"
+	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/egress"
 	"github.com/hookshift/hookshift/integrations/inbound"
 	"github.com/hookshift/hookshift/internal/redistest"
@@ -108,7 +109,7 @@ func newStack(t *testing.T) *stack {
 	st := store.New(rdb, sealer, store.Options{Now: c.Now})
 	sched := queue.Schedule{Delays: []time.Duration{time.Second, time.Second, time.Second}, Jitter: 0}
 	qc := queue.NewClient(rdb, sched)
-	eng := transformer.New(transformer.Options{})
+	eng := transformer.New(transformer.Options{Helpers: integrations.ScriptHelpers()})
 	srv := &httpapi.Server{Store: st, Queue: qc, Engine: eng,
 		Egress:    testEgress,
 		RootToken: rootToken, Log: log, Now: c.Now, MaxBodyBytes: 64 << 10}

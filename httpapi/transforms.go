@@ -116,6 +116,9 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 		d.Headers = maskHeaders(d.Headers)
 		h := queue.Headers(spec, d, res.Headers, ev.ID)
 		res.Headers = maskHeaders(flatten(h))
+		if spec.URLField != "" && res.URL == d.URL { // the URL is the credential (Slack, Discord)
+			res.URL = maskURL(res.URL)
+		}
 	}
 	s.writeTransformResult(w, res, err)
 }

@@ -207,6 +207,11 @@ func (d *Deliverer) send(ctx context.Context, spec outbound.Spec, dest store.Des
 		return outbound.Outcome{Kind: outbound.Permanent, Reason: "cannot build request: " + err.Error()}
 	}
 	req.Header = Headers(spec, dest, r.Headers, ev.ID)
+	if spec.Sign != nil { // e.g. a Standard Webhooks signature the merchant's endpoint can verify
+		if err := spec.Sign(dest.Config, req.Header.Get("Idempotency-Key"), d.now(), r.Payload, req.Header); err != nil {
+			return outbound.Outcome{Kind: outbound.Permanent, Reason: "cannot sign request: " + err.Error()}
+		}
+	}
 
 	resp, err := d.HTTP.Do(req)
 	var body []byte

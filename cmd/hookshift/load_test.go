@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookshift/hookshift/httpapi"
+	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/egress"
 	"github.com/hookshift/hookshift/integrations/inbound"
 	"github.com/hookshift/hookshift/internal/redistest"
@@ -50,7 +51,7 @@ func newLoadStackTB(t testing.TB, workers bool) *loadStack {
 	st := store.New(rdb, sealer, store.Options{})
 	sched := queue.DefaultSchedule()
 	qc := queue.NewClient(rdb, sched)
-	eng := transformer.New(transformer.Options{})
+	eng := transformer.New(transformer.Options{Helpers: integrations.ScriptHelpers()})
 	policy := egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	if workers {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}

@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookshift/hookshift/httpapi"
+	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/egress"
 	"github.com/hookshift/hookshift/metrics"
 	"github.com/hookshift/hookshift/queue"
@@ -108,7 +109,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	schedule := queue.DefaultSchedule()
 	qc := queue.NewClient(rdb, schedule)
 	defer qc.Close()
-	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime})
+	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime, Helpers: integrations.ScriptHelpers()})
 	policy := egress.Policy{Allow: allow}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)

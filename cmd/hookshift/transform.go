@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/transformer"
 )
 
@@ -59,7 +60,7 @@ func cmdTransformTest(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "hookshift transform test: %s is not a JSON object: %v\n", *event, err)
 		return 2
 	}
-	eng := transformer.New(transformer.Options{})
+	eng := transformer.New(transformer.Options{Helpers: integrations.ScriptHelpers()})
 	res, err := eng.Run(ctx, transformer.Script{TenantID: "local", Code: string(src)}, transformer.Input{
 		Method: "POST", URL: *url, EventType: env0.Type, Payload: payload, Env: env,
 	})
