@@ -23,6 +23,9 @@ Usage:
   hookshift load [flags]             post signed events at a rate or concurrency; throughput and latency
   hookshift transform test [flags]   run a transform script offline, no server or Redis
   hookshift sink [--addr A]          a local destination that prints what it receives
+  hookshift events search|show       find events; show one with its deliveries and attempts
+  hookshift replay [flags] EVENT_ID  deliver events again (one, --since on a destination, --from-file)
+  hookshift dlq list|replay          list or re-run dead-letter (archived) tasks; root token
 
 Environment: HOOKSHIFT_ADDR, HOOKSHIFT_REDIS_URL, HOOKSHIFT_ADMIN_TOKEN,
 HOOKSHIFT_SECRET_KEY, HOOKSHIFT_EGRESS_ALLOW (flags of the same name in kebab case override them).
@@ -55,6 +58,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdTransformTest(ctx, args[2:], stdout, stderr)
 	case "sink":
 		return cmdSink(ctx, args[1:], stdout, stderr)
+	case "events":
+		return cmdEvents(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return cmdReplay(ctx, args[1:], stdout, stderr)
+	case "dlq":
+		return cmdDLQ(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
