@@ -42,7 +42,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	now := s.now()
 	log := s.Log.With().Str("source_id", r.PathValue("source_id")).Logger()
 
-	src, err := s.Store.GetSource(ctx, "", r.PathValue("source_id"))
+	src, err := s.sourceCache().get(ctx, s.Store, r.PathValue("source_id"), now)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "unknown_source", "no source with this id; check the URL the platform posts to")
 		return "", "unknown_source"

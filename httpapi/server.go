@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,9 +33,21 @@ type Server struct {
 	MetricsHandler    http.Handler
 	MonitoringHandler http.Handler
 
+	// SourceCacheTTL is how long the receiver reuses a loaded source; 0
+	// reads it from Redis on every webhook. serve uses 2s.
+	SourceCacheTTL time.Duration
+
 	MaxBodyBytes   int64         // inbound webhook body cap, default 1 MiB
 	ReceiveTimeout time.Duration // bound on the receiver's Redis work, default 3s
 	RotationGrace  time.Duration // how long a rotated-out secret stays valid, default 24h
+
+	cacheOnce sync.Once
+	sources   *sourceCache
+}
+
+func (s *Server) sourceCache() *sourceCache {
+	s.cacheOnce.Do(func() { s.sources = newSourceCache(s.SourceCacheTTL, 10000) })
+	return s.sources
 }
 
 // Roles selects what a process serves.

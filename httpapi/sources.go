@@ -193,6 +193,7 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request, t store.Ten
 		src.Config = in.Config
 	}
 	src.UpdatedAt = s.now().UTC()
+	s.sourceCache().forget(src.ID)
 	if err := s.Store.SaveSource(r.Context(), src); err != nil {
 		storeError(w, err, "source")
 		return
@@ -201,6 +202,7 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request, t store.Ten
 }
 
 func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	s.sourceCache().forget(r.PathValue("id"))
 	if err := s.Store.DeleteSource(r.Context(), t.ID, r.PathValue("id")); err != nil {
 		storeError(w, err, "source")
 		return
@@ -247,6 +249,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, t store.Te
 		}
 	}
 	src.Secrets, src.UpdatedAt = kept, now
+	s.sourceCache().forget(src.ID)
 	if err := s.Store.SaveSource(r.Context(), src); err != nil {
 		storeError(w, err, "source")
 		return

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookshift/hookshift/httpapi"
 )
 
 const paymentBody = `{"business_id":"bus_1","type":"payment.succeeded","timestamp":"2026-11-23T09:00:00Z","data":{"payload_type":"Payment","payment_id":"pay_1","total_amount":2999,"currency":"USD","customer":{"customer_id":"cus_1","email":"ann@example.com","name":"Ann"},"metadata":{}}}`
@@ -187,5 +189,41 @@ func TestSecretRotationGraceWindow(t *testing.T) {
 	got := s.mustCall(200, "GET", "/v1/sources/"+src, tok, nil)
 	if got["secret"] != "whsec_****" {
 		t.Fatalf("GET source shows secret %q", got["secret"])
+	}
+}
+
+// The receiver's source cache saves a Redis read per webhook, yet a change
+// made through this process's API (rotation) takes effect at once.
+func TestReceiverSourceCache(t *testing.T) {
+	s := newStack(t)
+	srv := &httpapi.Server{Store: s.store, Queue: s.queue, Engine: s.engine, RootToken: rootToken, Log: s.log,
+		Egress: testEgress, Now: s.clock.Now, SourceCacheTTL: time.Hour}
+	s.api.Config.Handler = srv.Handler(httpapi.Roles{Receiver: true, API: true})
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	if code, _ := s.signed(src, secret, "c1", []byte(paymentBody), time.Now()); code != 202 {
+		t.Fatalf("first post: %d", code)
+	}
+	// Another process deletes the source's record: this receiver still
+	// serves it from the cache (for at most the TTL).
+	saved, err := s.store.GetSource(ctx, "", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.DeleteSource(ctx, saved.TenantID, src); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := s.signed(src, secret, "c2", []byte(paymentBody), time.Now()); code != 202 {
+		t.Fatalf("cached source not used: %d", code)
+	}
+	if err := s.store.SaveSource(ctx, saved); err != nil {
+		t.Fatal(err)
+	}
+	// A rotation through this API is seen at once; the old secret stays valid.
+	newSecret := s.mustCall(200, "POST", "/v1/sources/"+src+"/rotate-secret", tok, nil)["secret"].(string)
+	for i, sec := range []string{newSecret, secret} {
+		if code, _ := s.signed(src, sec, fmt.Sprintf("c3-%d", i), []byte(paymentBody), time.Now()); code != 202 {
+			t.Fatalf("secret %d after rotation: %d", i, code)
+		}
 	}
 }
