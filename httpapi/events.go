@@ -4,11 +4,20 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
+	"unicode"
 
 	"github.com/hookshift/hookshift/queue"
 	"github.com/hookshift/hookshift/store"
 )
 
+// maxFilterLen bounds a search filter value; ids and emails are far shorter.
+const maxFilterLen = 200
+
+// listEvents is the event log and its search: every filter given must
+// match, newest first, cursor-paginated. Without filters it lists all the
+// tenant's events.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, t store.Tenant) {
 	q := r.URL.Query()
 	limit := 50
@@ -20,7 +29,21 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, t store.Tena
 		}
 		limit = n
 	}
-	evs, next, err := s.Store.ListEvents(r.Context(), t.ID, limit, q.Get("cursor"))
+	f := store.EventFilter{Type: q.Get("type"), SourceID: q.Get("source_id"), CustomerID: q.Get("customer_id"),
+		Email: q.Get("email"), PaymentID: q.Get("payment_id")}
+	for _, c := range []struct{ field, v string }{
+		{"type", f.Type}, {"source_id", f.SourceID}, {"customer_id", f.CustomerID}, {"email", f.Email}, {"payment_id", f.PaymentID},
+	} {
+		if len(c.v) > maxFilterLen || strings.ContainsFunc(c.v, unicode.IsControl) {
+			writeFieldError(w, invalid(c.field, "must be at most %d characters, without control characters", maxFilterLen))
+			return
+		}
+	}
+	if f.Email != "" && !strings.Contains(f.Email, "@") {
+		writeFieldError(w, invalid("email", "must be an email address"))
+		return
+	}
+	evs, next, err := s.Store.SearchEvents(r.Context(), t.ID, f, limit, q.Get("cursor"))
 	if err != nil {
 		if errors.Is(err, store.ErrBadCursor) {
 			writeFieldError(w, invalid("cursor", "%v", err))
@@ -93,15 +116,13 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, t store.Ten
 		}
 	}
 	ids := make([]string, 0, len(dests))
-	stamp := strconv.FormatInt(s.now().UnixNano(), 36)
+	stamp := replayStamp(s.now())
 	for _, d := range dests {
 		if err := s.Store.SetDeliveryStatus(r.Context(), ev.ID, d.ID, store.StatusPending); err != nil {
 			storeError(w, err, "delivery")
 			return
 		}
-		// A replay task id of its own: the original may sit in the archive
-		// under the plain id, and asynq would refuse the same id.
-		taskID := queue.DeliveryTaskID(ev.ID, d.ID) + ":replay:" + stamp
+		taskID := queue.ReplayTaskID(ev.ID, d.ID, stamp)
 		if err := s.Queue.EnqueueDelivery(r.Context(), queue.DeliveryPayload{EventID: ev.ID, DestinationID: d.ID}, taskID); err != nil {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 			return
@@ -109,4 +130,79 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, t store.Ten
 		ids = append(ids, d.ID)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"event_id": ev.ID, "destination_ids": ids})
+}
+
+// replayStamp tells one replay request's tasks from another's.
+func replayStamp(now time.Time) string { return strconv.FormatInt(now.UnixNano(), 36) }
+
+// defaultReplayPerSecond paces a destination replay so it cannot crowd out
+// live traffic or overrun the destination; a lower rate limit of the
+// destination's own wins.
+const defaultReplayPerSecond = 50
+
+// replayDestination runs a destination's failed deliveries since a time
+// again, through its current script: the way to recover after fixing a
+// script or an endpoint. It answers 202 with how many deliveries the replay
+// covers and hands the work to a durable replay task (queue.Replayer), which
+// claims and paces them oldest first.
+func (s *Server) replayDestination(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	d, err := s.Store.GetDestination(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		storeError(w, err, "destination")
+		return
+	}
+	var in struct {
+		Since  string `json:"since"`
+		Status string `json:"status"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	since, err := time.Parse(time.RFC3339, in.Since)
+	if err != nil {
+		writeFieldError(w, invalid("since", "is required, an RFC 3339 time such as 2026-03-01T00:00:00Z"))
+		return
+	}
+	if in.Status != "" && in.Status != store.StatusFailed {
+		writeFieldError(w, invalid("status", "must be %q: only failed deliveries are replayed", store.StatusFailed))
+		return
+	}
+	if d.Disabled {
+		writeError(w, http.StatusConflict, "destination_disabled", "destination is disabled ("+d.DisabledReason+"); enable it before replaying")
+		return
+	}
+	// Count what the replay will cover now; the worker claims and paces it.
+	n, more := 0, false
+	for cursor := ""; ; {
+		fs, next, err := s.Store.FailedDeliveries(r.Context(), d.ID, since, 1000, cursor)
+		if err != nil {
+			storeError(w, err, "failed deliveries")
+			return
+		}
+		n += len(fs)
+		if next == "" {
+			break
+		}
+		if n >= queue.MaxReplay {
+			n, more = queue.MaxReplay, true
+			break
+		}
+		cursor = next
+	}
+	rate := float64(defaultReplayPerSecond)
+	if d.RateLimitPerSecond > 0 && d.RateLimitPerSecond < rate {
+		rate = d.RateLimitPerSecond
+	}
+	if n > 0 {
+		err := s.Queue.EnqueueReplay(r.Context(), queue.ReplayPayload{DestinationID: d.ID, Since: since, PerSecond: rate, Stamp: replayStamp(s.now())})
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
+			return
+		}
+	}
+	out := map[string]any{"destination_id": d.ID, "replayed": n, "per_second": rate}
+	if more {
+		out["more"] = true // the rest after this replay is done, with another request
+	}
+	writeJSON(w, http.StatusAccepted, out)
 }

@@ -23,25 +23,35 @@ func (s *Store) Seen(ctx context.Context, eventID string) (bool, error) {
 	return n > 0, nil
 }
 
-// recordEvent claims the dedupe marker for this receipt and writes the event
-// and its index entry in one step. A marker held by another receipt means the
-// event was already recorded by an earlier accepted copy: the copy is dropped.
-// The same receipt may run it again (a retried task) and gets the same result.
+// recordEvent claims the dedupe marker for this receipt and writes the event,
+// its entry in the tenant's event list and its search index entries in one
+// step. A marker held by another receipt means the event was already recorded
+// by an earlier accepted copy: the copy is dropped. The same receipt may run
+// it again (a retried task) and gets the same result.
+//
+// KEYS[1] dedupe marker, KEYS[2] event, KEYS[3..] the tenant's event list and
+// the event's search indexes (see search.go). Each index is trimmed of
+// entries older than the retention and expires with it, so an index nobody
+// writes to any more vanishes with its last event.
 var recordEvent = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'payload', ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[8])
+for i = 3, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[6], ARGV[7])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[8])
+  redis.call('PEXPIRE', KEYS[i], ARGV[5])
+end
 return 1
 `)
 
-// RecordEvent stores an accepted event once and marks its id as seen for the
+// RecordEvent stores an accepted event once, enters it into the search
+// indexes of its type, source and keys, and marks its id as seen for the
 // dedupe window. It returns false when another receipt already recorded the
 // same event id (a duplicate that raced past the receiver's checks).
-func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string) (bool, error) {
+func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys) (bool, error) {
 	payload := ev.Payload
 	ev.Payload = nil
 	meta, err := json.Marshal(ev)
@@ -50,8 +60,8 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string) (bool
 	}
 	score := ev.ReceivedAt.UnixMilli()
 	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
-	n, err := recordEvent.Run(ctx, s.rdb,
-		[]string{s.kDedupe(ev.ID), s.kEvent(ev.ID), s.kTenantEvents(ev.TenantID)},
+	ks := append([]string{s.kDedupe(ev.ID), s.kEvent(ev.ID), s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
+	n, err := recordEvent.Run(ctx, s.rdb, ks,
 		receipt, s.opts.DedupeWindow.Milliseconds(), meta, []byte(payload),
 		s.opts.EventRetention.Milliseconds(), score, ev.ID, "("+strconv.FormatInt(oldest, 10),
 	).Int()
@@ -90,37 +100,9 @@ var ErrBadCursor = errors.New("invalid cursor")
 
 // ListEvents returns a tenant's events, newest first, at most limit, starting
 // after cursor (an opaque string from the previous page; "" for the first).
+// It is SearchEvents without filters.
 func (s *Store) ListEvents(ctx context.Context, tenantID string, limit int, cursor string) ([]Event, string, error) {
-	max := "+inf"
-	if cursor != "" {
-		if _, err := strconv.ParseInt(cursor, 10, 64); err != nil {
-			return nil, "", fmt.Errorf("%w: %q is not one this API returned", ErrBadCursor, cursor)
-		}
-		max = "(" + cursor
-	}
-	zs, err := s.rdb.ZRevRangeByScoreWithScores(ctx, s.kTenantEvents(tenantID), &redis.ZRangeBy{
-		Max: max, Min: "-inf", Count: int64(limit),
-	}).Result()
-	if err != nil {
-		return nil, "", fmt.Errorf("list events: %w", err)
-	}
-	out := make([]Event, 0, len(zs))
-	for _, z := range zs {
-		ev, err := s.GetEvent(ctx, tenantID, z.Member.(string))
-		if errors.Is(err, ErrNotFound) {
-			continue // expired between index and read
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		ev.Payload = nil
-		out = append(out, ev)
-	}
-	next := ""
-	if len(zs) == limit && limit > 0 {
-		next = strconv.FormatInt(int64(zs[len(zs)-1].Score), 10)
-	}
-	return out, next, nil
+	return s.SearchEvents(ctx, tenantID, EventFilter{}, limit, cursor)
 }
 
 // initDelivery creates a delivery in the pending state unless it exists, and
@@ -169,6 +151,7 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 		p.PExpire(ctx, k, ret)
 		p.HSet(ctx, s.kDeliveries(eventID), destID, db)
 		p.PExpire(ctx, s.kDeliveries(eventID), ret)
+		s.indexFailed(ctx, p, eventID, destID, status)
 		return nil
 	})
 	if err != nil {
@@ -189,12 +172,73 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.kDeliveries(eventID), destID, b)
 		p.PExpire(ctx, s.kDeliveries(eventID), s.opts.EventRetention)
+		s.indexFailed(ctx, p, eventID, destID, status)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
 	}
 	return nil
+}
+
+// ReplayFailed puts a failed delivery back to pending for a replay and
+// reports whether it was failed. It is a compare-and-set: of two replays
+// racing for the same delivery, one gets true, so it is enqueued once.
+func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool, error) {
+	key := s.kDeliveries(eventID)
+	for range 5 {
+		claimed := false
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			b, err := tx.HGet(ctx, key, destID).Bytes()
+			if errors.Is(err, redis.Nil) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			var d Delivery
+			if err := json.Unmarshal(b, &d); err != nil {
+				return fmt.Errorf("decode delivery: %w", err)
+			}
+			if d.Status != StatusFailed {
+				return nil
+			}
+			d.Status, d.UpdatedAt = StatusPending, s.now()
+			nb, _ := json.Marshal(d)
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, key, destID, nb)
+				p.PExpire(ctx, key, s.opts.EventRetention)
+				return nil
+			})
+			claimed = err == nil
+			return err
+		}, key)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue // another delivery of the event changed meanwhile
+		}
+		if err != nil {
+			return false, fmt.Errorf("replay delivery %s/%s: %w", eventID, destID, err)
+		}
+		return claimed, nil
+	}
+	return false, fmt.Errorf("replay delivery %s/%s: too much contention", eventID, destID)
+}
+
+// indexFailed keeps a destination's index of failed deliveries (see
+// FailedDeliveries) in step with a delivery's new status, inside the caller's
+// transaction: entered on failure, left on success or cancellation. Pending
+// and retrying leave it as it is; FailedDeliveries checks the status itself.
+func (s *Store) indexFailed(ctx context.Context, p redis.Pipeliner, eventID, destID, status string) {
+	k := s.kDestFailed(destID)
+	switch status {
+	case StatusFailed:
+		now := s.now()
+		p.ZAdd(ctx, k, redis.Z{Score: float64(now.UnixMilli()), Member: eventID})
+		p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.opts.EventRetention).UnixMilli(), 10))
+		p.PExpire(ctx, k, s.opts.EventRetention)
+	case StatusDelivered, StatusCancelled:
+		p.ZRem(ctx, k, eventID)
+	}
 }
 
 func (s *Store) deliveryState(ctx context.Context, eventID, destID string) (Delivery, error) {
