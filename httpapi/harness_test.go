@@ -128,7 +128,8 @@ func (s *stack) startWorker() {
 	del := &queue.Deliverer{Store: s.store, Engine: s.engine, Schedule: s.schedule, Log: s.log,
 		HTTP: testEgress.Client(5 * time.Second), Metrics: s.metrics, Guard: s.guard, Now: s.clock.Now}
 	srv, mux := queue.NewServer(s.rdb, queue.WorkerOptions{Concurrency: 4, Schedule: s.schedule, Log: s.log,
-		PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second}, fan, del)
+		PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second}, fan, del,
+		&queue.Replayer{Store: s.store, Client: s.queue, Log: s.log})
 	if err := srv.Start(mux); err != nil {
 		s.t.Fatal(err)
 	}

@@ -17,13 +17,15 @@ import (
 
 // Queue names, shown in asynqmon.
 const (
-	QueueIngest   = "ingest"
-	QueueDelivery = "delivery"
+	QueueIngest   = "ingest"   // accepted events: record and fan out
+	QueueFanout   = "fanout"   // bulk replays: re-fan a destination's failures
+	QueueDelivery = "delivery" // one send to one destination
 )
 
 // Task types.
 const (
 	TypeIngest   = "event:ingest"
+	TypeReplay   = "destination:replay"
 	TypeDelivery = "delivery:send"
 )
 
@@ -93,6 +95,12 @@ func DeliveryTaskID(eventID, destID string) string { return eventID + ":" + dest
 // error. taskID defaults to DeliveryTaskID; a replay passes its own so it is
 // not refused by the archived original.
 func (c *Client) EnqueueDelivery(ctx context.Context, p DeliveryPayload, taskID string) error {
+	return c.EnqueueDeliveryIn(ctx, p, taskID, 0)
+}
+
+// EnqueueDeliveryIn is EnqueueDelivery to run after delay: a paced replay
+// keeps its pace in Redis, so it survives the process that started it.
+func (c *Client) EnqueueDeliveryIn(ctx context.Context, p DeliveryPayload, taskID string, delay time.Duration) error {
 	if taskID == "" {
 		taskID = DeliveryTaskID(p.EventID, p.DestinationID)
 	}
@@ -103,7 +111,7 @@ func (c *Client) EnqueueDelivery(ctx context.Context, p DeliveryPayload, taskID 
 	// MaxRetry has headroom over the schedule: the handler itself archives
 	// after MaxAttempts real attempts, and the headroom keeps asynq from
 	// archiving a task that is only waiting (rate limit, open circuit).
-	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b),
+	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b), asynq.ProcessIn(delay),
 		asynq.TaskID(taskID), asynq.Queue(QueueDelivery), asynq.MaxRetry(c.schedule.MaxAttempts()+waitHeadroom))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue delivery %s: %w", taskID, err)
@@ -112,3 +120,35 @@ func (c *Client) EnqueueDelivery(ctx context.Context, p DeliveryPayload, taskID 
 }
 
 const waitHeadroom = 10
+
+// ReplayPayload is a destination replay: every delivery of the destination
+// that failed since Since, run again at PerSecond.
+type ReplayPayload struct {
+	DestinationID string    `json:"destination_id"`
+	Since         time.Time `json:"since"`
+	PerSecond     float64   `json:"per_second"`
+	Stamp         string    `json:"stamp"` // tells this replay's delivery tasks from earlier ones
+}
+
+// EnqueueReplay makes a destination replay durable: a worker carries it out,
+// and a worker that dies mid-way leaves the task to be run again.
+func (c *Client) EnqueueReplay(ctx context.Context, p ReplayPayload) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode replay task: %w", err)
+	}
+	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeReplay, b), asynq.TaskID("replay:"+p.DestinationID+":"+p.Stamp),
+		asynq.Queue(QueueFanout), asynq.MaxRetry(ingestMaxRetry))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue replay of %s: %w", p.DestinationID, err)
+	}
+	return nil
+}
+
+// ReplayTaskID is the TaskID of a replayed delivery: one of its own, since
+// the original may sit in the archive under the plain id and asynq refuses a
+// TaskID it holds. The Idempotency-Key the destination sees does not change:
+// it is event id + destination id whatever the task id (see Headers).
+func ReplayTaskID(eventID, destID, stamp string) string {
+	return DeliveryTaskID(eventID, destID) + ":replay:" + stamp
+}

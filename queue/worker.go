@@ -26,7 +26,7 @@ type WorkerOptions struct {
 // NewServer returns the asynq server running the fan-out and delivery
 // handlers. Fresh events (ingest) are weighted above deliveries, so a backlog
 // of retries cannot starve new payments.
-func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Deliverer) (*asynq.Server, *asynq.ServeMux) {
+func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Deliverer, rep *Replayer) (*asynq.Server, *asynq.ServeMux) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 20
 	}
@@ -39,7 +39,7 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 	log := o.Log
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              o.Concurrency,
-		Queues:                   map[string]int{QueueIngest: 6, QueueDelivery: 4},
+		Queues:                   map[string]int{QueueIngest: 6, QueueDelivery: 4, QueueFanout: 1},
 		RetryDelayFunc:           retryDelay(o.Schedule),
 		IsFailure:                isFailure,
 		ShutdownTimeout:          o.ShutdownTimeout,
@@ -55,6 +55,7 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeIngest, fan)
 	mux.Handle(TypeDelivery, del)
+	mux.Handle(TypeReplay, rep)
 	return srv, mux
 }
 

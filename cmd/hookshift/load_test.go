@@ -57,7 +57,7 @@ func newLoadStackTB(t testing.TB, workers bool) *loadStack {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}
 		del := &queue.Deliverer{Store: st, Engine: eng, HTTP: policy.Client(5 * time.Second), Schedule: sched, Log: log}
 		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: 8, Schedule: sched, Log: log,
-			PollInterval: 20 * time.Millisecond, ShutdownTimeout: 2 * time.Second}, fan, del)
+			PollInterval: 20 * time.Millisecond, ShutdownTimeout: 2 * time.Second}, fan, del, &queue.Replayer{Store: st, Client: qc, Log: log})
 		if err := srv.Start(mux); err != nil {
 			t.Fatal(err)
 		}

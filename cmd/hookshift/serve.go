@@ -114,12 +114,13 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: []string{queue.QueueIngest, queue.QueueDelivery}})
+	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: []string{queue.QueueIngest, queue.QueueFanout, queue.QueueDelivery}})
 
 	if rl.worker {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}
 		del := &queue.Deliverer{Store: st, Engine: engine, HTTP: policy.Client(30 * time.Second), Schedule: schedule, Log: log, Metrics: m}
-		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log}, fan, del)
+		rep := &queue.Replayer{Store: st, Client: qc, Log: log}
+		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log}, fan, del, rep)
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start workers: %w", err)
 		}
