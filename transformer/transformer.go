@@ -295,6 +295,14 @@ func (e *Engine) Run(ctx context.Context, s Script, in Input) (Result, error) {
 	} else if rt.memoryKilled {
 		collectAfterKill() // rt is dead from here on
 	}
+	if err == nil { // every caller shows {} and [], never null
+		if res.Headers == nil {
+			res.Headers = map[string]string{}
+		}
+		if res.Logs == nil {
+			res.Logs = []string{}
+		}
+	}
 	return res, err
 }
 

@@ -34,6 +34,9 @@ func TestTransformTestCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("output is not JSON: %s", out.String())
 	}
+	if !strings.Contains(out.String(), `"headers": {}`) || !strings.Contains(out.String(), `"logs": []`) {
+		t.Fatalf("empty headers or logs are not {} and []: %s", out.String())
+	}
 	if res.Method != "POST" || res.URL != "https://x.example/h" || res.Payload["k"] != "v1" || !strings.HasPrefix(res.Payload["id"], "pay_") {
 		t.Fatalf("result = %+v", res)
 	}
