@@ -205,3 +205,30 @@ func TestSignedHTTPDestination(t *testing.T) {
 		t.Fatalf("an unusable signing secret was accepted: %d", code)
 	}
 }
+
+// With Redis out of memory the receiver answers 503 (never 2xx), and
+// accepts again once memory is available.
+func TestReceiverAnswers503WhenRedisIsFull(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	if err := s.rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, out := s.signed(src, secret, "full-1", []byte(paymentBody), time.Now())
+	if code != 503 {
+		t.Fatalf("status with Redis full = %d %v, want 503", code, out)
+	}
+	if n := s.queueSize("ingest"); n != 0 {
+		t.Fatalf("%d tasks enqueued while Redis was full", n)
+	}
+	if err := s.rdb.ConfigSet(ctx, "maxmemory", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := s.signed(src, secret, "full-1", []byte(paymentBody), time.Now()); code != 202 {
+		t.Fatalf("after memory was freed: %d, want 202 (the refused copy must not count as a duplicate)", code)
+	}
+}

@@ -40,7 +40,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	now := s.now()
-	log := s.Log.With().Str("source_id", r.PathValue("source_id")).Logger()
+	log := s.reqLog(r).With().Str("source_id", r.PathValue("source_id")).Logger()
 
 	src, err := s.sourceCache().get(ctx, s.Store, r.PathValue("source_id"), now)
 	if errors.Is(err, store.ErrNotFound) {

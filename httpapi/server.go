@@ -86,7 +86,41 @@ func (s *Server) Handler(roles Roles) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return s.recoverer(mux)
+	return s.requestID(s.recoverer(mux))
+}
+
+type requestIDKey struct{}
+
+// requestID gives every request an id: the caller's X-Request-Id when it is
+// a sane token, otherwise a new one. It is echoed in the response and
+// carried in the logs, so a merchant's support ticket leads to the log line.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !saneRequestID(id) {
+			id = newReceipt()
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// reqLog is the server's logger with the request's id.
+func (s *Server) reqLog(r *http.Request) zerolog.Logger {
+	id, _ := r.Context().Value(requestIDKey{}).(string)
+	return s.Log.With().Str("request_id", id).Logger()
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

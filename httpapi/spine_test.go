@@ -227,3 +227,38 @@ func TestReceiverSourceCache(t *testing.T) {
 		}
 	}
 }
+
+// Every response carries a request id (the caller's, when sane), and the
+// receiver's log line carries the same id.
+func TestRequestIDEchoed(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	h, body, _ := signHeaders(secret, "rid-1", paymentBody, time.Now())
+	h.Set("X-Request-Id", "support-ticket-42")
+	req, _ := http.NewRequest("POST", s.api.URL+"/v1/webhooks/"+src, strings.NewReader(string(body)))
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Request-Id"); got != "support-ticket-42" {
+		t.Fatalf("X-Request-Id = %q", got)
+	}
+	if !strings.Contains(s.logs.String(), `"request_id":"support-ticket-42"`) {
+		t.Fatalf("receiver log lacks the request id: %s", s.logs.String())
+	}
+	resp2, _ := http.Get(s.api.URL + "/healthz")
+	resp2.Body.Close()
+	if id := resp2.Header.Get("X-Request-Id"); len(id) < 16 {
+		t.Fatalf("generated request id = %q", id)
+	}
+	bad, _ := http.NewRequest("GET", s.api.URL+"/healthz", nil)
+	bad.Header.Set("X-Request-Id", "two words")
+	resp3, _ := http.DefaultClient.Do(bad)
+	resp3.Body.Close()
+	if id := resp3.Header.Get("X-Request-Id"); id == "two words" {
+		t.Fatal("an unsafe request id was echoed")
+	}
+}
