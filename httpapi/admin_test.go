@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -119,7 +120,11 @@ func TestSecretsNeverShown(t *testing.T) {
 	out := s.mustCall(201, "POST", "/v1/destinations", tok, map[string]any{"source_id": src, "name": "df", "integration": "datafast",
 		"url": sk.URL, "config": map[string]string{"api_key": apiKey}, "headers": map[string]string{"X-Api-Token": headerSecret}})
 	dst := out["id"].(string)
-	ev := s.accept(src, secret, "sec-1")
+	code, acc := s.signed(src, secret, "sec-1", readFile(t, "dodo/payment.succeeded.usd.json"), time.Now())
+	if code != 202 {
+		t.Fatalf("post: %d %v", code, acc)
+	}
+	ev := acc["event_id"].(string)
 	s.waitStatus(tok, ev, dst, "delivered", 10*time.Second)
 	if got := sk.got()[0].header.Get("Authorization"); got != "Bearer "+apiKey {
 		t.Fatalf("DataFast got Authorization %q", got)
@@ -132,15 +137,41 @@ func TestSecretsNeverShown(t *testing.T) {
 	_, o := s.call("POST", "/v1/destinations/"+dst+"/test", tok, map[string]any{"payload": map[string]any{"type": "payment.succeeded"}})
 	seen = append(seen, toJSON(o))
 	seen = append(seen, s.logs.String())
-	raw, _ := s.rdb.Keys(ctx, "hookshift:*").Result()
+	// A Slack destination: its URL is the credential.
+	const slackURL = "/services/T000/B000/slacksecret789"
+	slack := s.mustCall(201, "POST", "/v1/destinations", tok, map[string]any{"source_id": src, "name": "chat", "integration": "slack",
+		"config": map[string]string{"webhook_url": sk.URL + slackURL}})
+	_, o = s.call("GET", "/v1/destinations/"+slack["id"].(string), tok, nil)
+	seen = append(seen, toJSON(slack), toJSON(o))
+	_, o = s.call("POST", "/v1/destinations/"+slack["id"].(string)+"/test", tok, map[string]any{"payload": json.RawMessage(readFile(t, "dodo/payment.succeeded.usd.json"))})
+	seen = append(seen, toJSON(o))
+	ev2 := s.accept(src, secret, "sec-2")
+	s.waitStatus(tok, ev2, slack["id"].(string), "delivered", 10*time.Second)
+	_, o = s.call("GET", "/v1/events/"+ev2, tok, nil)
+	seen = append(seen, toJSON(o), s.logs.String())
+	// Everything hookshift and asynq stored, whatever the Redis type.
+	raw, _ := s.rdb.Keys(ctx, "*").Result()
 	for _, k := range raw {
-		if typ, _ := s.rdb.Type(ctx, k).Result(); typ == "string" {
+		switch typ, _ := s.rdb.Type(ctx, k).Result(); typ {
+		case "string":
 			v, _ := s.rdb.Get(ctx, k).Result()
 			seen = append(seen, v)
+		case "list":
+			v, _ := s.rdb.LRange(ctx, k, 0, -1).Result()
+			seen = append(seen, v...)
+		case "hash":
+			v, _ := s.rdb.HGetAll(ctx, k).Result()
+			seen = append(seen, toJSON(v))
+		case "zset":
+			v, _ := s.rdb.ZRange(ctx, k, 0, -1).Result()
+			seen = append(seen, v...)
+		case "set":
+			v, _ := s.rdb.SMembers(ctx, k).Result()
+			seen = append(seen, v...)
 		}
 	}
 	for _, text := range seen {
-		for _, sec := range []string{secret, apiKey, "hdr-secret-456"} {
+		for _, sec := range []string{secret, apiKey, "hdr-secret-456", "slacksecret789"} {
 			if strings.Contains(text, sec) {
 				t.Fatalf("secret %q appears in output or storage: %.300s", sec, text)
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -91,10 +90,7 @@ func viewDestination(d store.Destination) destinationView {
 		}
 		cfg[k] = v
 	}
-	u := d.URL
-	if spec.URLField != "" {
-		u = maskURL(u)
-	}
+	u := spec.ShownURL(d.URL)
 	env := d.Env
 	if env == nil {
 		env = map[string]string{}
@@ -107,15 +103,6 @@ func viewDestination(d store.Destination) destinationView {
 		Config: cfg, Headers: maskHeaders(d.Headers), EventTypes: types, Env: env, Transform: d.Transform,
 		RateLimitPerSecond: d.RateLimitPerSecond, Disabled: d.Disabled, DisabledReason: d.DisabledReason,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-}
-
-// maskURL keeps scheme and host of a URL that is itself a credential.
-func maskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return masked
-	}
-	return u.Scheme + "://" + u.Host + "/" + masked
 }
 
 type transformInput struct {
@@ -237,6 +224,12 @@ func (s *Server) applyDestination(ctx context.Context, d *store.Destination, in 
 	}
 	if in.Env != nil {
 		d.Env = in.Env
+	}
+	if in.Transform == nil && create && spec.DefaultTemplate != "" {
+		if tpl, ok := spec.Template(spec.DefaultTemplate); ok {
+			code, on := tpl.Code, true
+			in.Transform = &transformInput{Code: &code, Enabled: &on}
+		}
 	}
 	if in.Transform != nil {
 		if err := s.applyTransform(d, in.Transform); err != nil {

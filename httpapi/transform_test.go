@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,51 @@ func TestTransformTestEndpoints(t *testing.T) {
 	}
 	if len(sk.got()) != 0 {
 		t.Fatal("a test sent a request")
+	}
+}
+
+// A DataFast destination created with only its API key gets the default
+// template; a renewal posted twice with the same webhook-id reaches DataFast
+// once, with renewal: true, and the renewal's payment.succeeded is not
+// counted a second time.
+func TestDataFastDefaultTemplateRenewalOnce(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	df := newSink(t, func(n int, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"success"}`))
+	})
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	out := s.mustCall(201, "POST", "/v1/destinations", tok, map[string]any{"source_id": src, "name": "revenue",
+		"integration": "datafast", "url": df.URL + "/api/v1/payments", "config": map[string]string{"api_key": "df_live_key"}})
+	if tr, _ := out["transform"].(map[string]any); tr == nil || tr["enabled"] != true || tr["code"] == "" {
+		t.Fatalf("no default transform on a new DataFast destination: %v", out["transform"])
+	}
+	dst := out["id"].(string)
+	post := func(id, file string) string {
+		code, res := s.signed(src, secret, id, readFile(t, file), time.Now())
+		if code != 202 && code != 200 {
+			t.Fatalf("post %s: %d %v", file, code, res)
+		}
+		return res["event_id"].(string)
+	}
+	renewed := post("wh-renewed", "dodo/subscription.renewed.json")
+	post("wh-renewed", "dodo/subscription.renewed.json") // the platform retries
+	payment := post("wh-renewal-payment", "dodo/payment.succeeded.renewal.json")
+	s.waitStatus(tok, renewed, dst, "delivered", 10*time.Second)
+	s.waitStatus(tok, payment, dst, "cancelled", 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	got := df.got()
+	if len(got) != 1 {
+		t.Fatalf("DataFast received %d requests, want exactly 1", len(got))
+	}
+	if got[0].header.Get("Authorization") != "Bearer df_live_key" {
+		t.Fatalf("Authorization = %q", got[0].header.Get("Authorization"))
+	}
+	var body map[string]any
+	_ = json.Unmarshal(got[0].body, &body)
+	if body["renewal"] != true || body["transaction_id"] == nil || body["currency"] == nil {
+		t.Fatalf("DataFast body = %s", got[0].body)
 	}
 }

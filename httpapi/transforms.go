@@ -116,8 +116,8 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 		d.Headers = maskHeaders(d.Headers)
 		h := queue.Headers(spec, d, res.Headers, ev.ID)
 		res.Headers = maskHeaders(flatten(h))
-		if spec.URLField != "" && res.URL == d.URL { // the URL is the credential (Slack, Discord)
-			res.URL = maskURL(res.URL)
+		if res.URL == d.URL { // the URL may be the credential (Slack, Discord)
+			res.URL = spec.ShownURL(res.URL)
 		}
 	}
 	s.writeTransformResult(w, res, err)

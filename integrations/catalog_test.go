@@ -87,3 +87,16 @@ func TestEveryTemplateRunsOnEverySample(t *testing.T) {
 		}
 	}
 }
+
+// Every named default template exists, so a destination created with only
+// its required config gets a working transform.
+func TestDefaultTemplatesExist(t *testing.T) {
+	for _, spec := range integrations.Catalog() {
+		if spec.DefaultTemplate == "" {
+			continue
+		}
+		if _, ok := spec.Template(spec.DefaultTemplate); !ok {
+			t.Errorf("%s: default template %q is not in its templates", spec.Name, spec.DefaultTemplate)
+		}
+	}
+}

@@ -173,7 +173,11 @@ func (d *Deliverer) attempt(ctx context.Context, ev store.Event, dest store.Dest
 	if req.Cancel {
 		return att, outbound.Outcome{Kind: outbound.Cancelled, Reason: "cancelled by the transform"}, 0
 	}
-	att.Request = req.Method + " " + req.URL
+	shown := req.URL
+	if req.URL == dest.URL {
+		shown = spec.ShownURL(req.URL) // a Slack or Discord URL is the credential
+	}
+	att.Request = req.Method + " " + shown
 	sendStart := d.now()
 	out := d.send(ctx, spec, dest, ev, req)
 	return att, out, d.now().Sub(sendStart)

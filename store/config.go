@@ -161,6 +161,7 @@ type destRecord struct {
 }
 
 type destSecrets struct {
+	URL     string            `json:"url,omitempty"`
 	Config  map[string]string `json:"config,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
 	Env     map[string]string `json:"env,omitempty"`
@@ -168,7 +169,7 @@ type destSecrets struct {
 
 // SaveDestination creates or replaces a destination.
 func (s *Store) SaveDestination(ctx context.Context, d Destination) error {
-	plain, err := json.Marshal(destSecrets{Config: d.Config, Headers: d.Headers, Env: d.Env})
+	plain, err := json.Marshal(destSecrets{URL: d.URL, Config: d.Config, Headers: d.Headers, Env: d.Env})
 	if err != nil {
 		return fmt.Errorf("encode destination secrets: %w", err)
 	}
@@ -215,7 +216,7 @@ func (s *Store) openDest(rec destRecord) (Destination, error) {
 	if err := json.Unmarshal(pt, &sec); err != nil {
 		return Destination{}, fmt.Errorf("destination %s secrets: %w", d.ID, err)
 	}
-	d.Config, d.Headers, d.Env = sec.Config, sec.Headers, sec.Env
+	d.URL, d.Config, d.Headers, d.Env = sec.URL, sec.Config, sec.Headers, sec.Env
 	return d, nil
 }
 

@@ -60,7 +60,7 @@ type Destination struct {
 	SourceID           string            `json:"source_id"`
 	Name               string            `json:"name"`
 	Integration        string            `json:"integration"`
-	URL                string            `json:"url"`
+	URL                string            `json:"-"` // sealed at rest: a Slack or Discord URL is a credential
 	Config             map[string]string `json:"-"` // sealed at rest
 	Headers            map[string]string `json:"-"` // sealed at rest: often carries credentials
 	Env                map[string]string `json:"-"` // sealed at rest: scripts keep keys here

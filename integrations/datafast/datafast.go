@@ -16,11 +16,12 @@ const DefaultURL = "https://datafa.st/api/v1/payments"
 
 // Spec is the DataFast integration.
 var Spec = outbound.Spec{
-	Name:        "datafast",
-	Title:       "DataFast",
-	Description: "Revenue attribution: send each payment to DataFast with the visitor id from checkout.",
-	DefaultURL:  DefaultURL,
-	Auth:        "bearer",
+	Name:            "datafast",
+	DefaultTemplate: "default",
+	Title:           "DataFast",
+	Description:     "Revenue attribution: send each payment to DataFast with the visitor id from checkout.",
+	DefaultURL:      DefaultURL,
+	Auth:            "bearer",
 	Fields: []outbound.Field{
 		{Name: "api_key", Label: "API key", Secret: true, Required: true, Description: "DataFast API key (Settings → API)."},
 	},

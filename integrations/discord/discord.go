@@ -15,11 +15,12 @@ var dodoJS string
 
 // Spec is the Discord integration.
 var Spec = outbound.Spec{
-	Name:        "discord",
-	Title:       "Discord",
-	Description: "Post payments, refunds, disputes and subscription changes to a Discord channel through a channel webhook.",
-	URLField:    "webhook_url",
-	Auth:        "url",
+	Name:            "discord",
+	DefaultTemplate: "default",
+	Title:           "Discord",
+	Description:     "Post payments, refunds, disputes and subscription changes to a Discord channel through a channel webhook.",
+	URLField:        "webhook_url",
+	Auth:            "url",
 	Fields: []outbound.Field{
 		{Name: "webhook_url", Label: "Webhook URL", Secret: true, Required: true, Description: "https://discord.com/api/webhooks/... from the channel's Integrations settings."},
 	},

@@ -6,6 +6,7 @@ package outbound
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -41,6 +42,10 @@ type Spec struct {
 	Fields            []Field    `json:"config_fields"`
 	DefaultEventTypes []string   `json:"default_event_types,omitempty"`
 	Templates         []Template `json:"templates"`
+	// DefaultTemplate names the template a new destination gets when it is
+	// created without a transform, so the required config alone makes a
+	// working destination; "" sends the event as received.
+	DefaultTemplate string `json:"default_template,omitempty"`
 
 	// Authorize adds the integration's credentials to an outgoing request.
 	Authorize func(config map[string]string, h http.Header) `json:"-"`
@@ -56,6 +61,30 @@ type Spec struct {
 	// msgID the delivery's idempotency key and ts the send time, and may add
 	// headers. An error means the request cannot be sent as configured.
 	Sign func(config map[string]string, msgID string, ts time.Time, body []byte, h http.Header) error `json:"-"`
+}
+
+// Template returns the template with this name.
+func (s Spec) Template(name string) (Template, bool) {
+	for _, t := range s.Templates {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Template{}, false
+}
+
+// ShownURL is how a destination URL may be shown (attempt logs, API
+// output): as is, or with only scheme and host when the URL is itself the
+// credential (URLField set).
+func (s Spec) ShownURL(raw string) string {
+	if s.URLField == "" {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "****"
+	}
+	return u.Scheme + "://" + u.Host + "/****"
 }
 
 // SecretFields returns the names of the config fields that are secret.

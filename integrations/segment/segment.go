@@ -25,11 +25,12 @@ var (
 
 // Spec is the Segment integration.
 var Spec = outbound.Spec{
-	Name:        "segment",
-	Title:       "Segment",
-	Description: "Send payments, refunds, disputes and subscription changes to Segment as Track events, or customers as Identify calls.",
-	DefaultURL:  DefaultURL,
-	Auth:        "basic",
+	Name:            "segment",
+	DefaultTemplate: "track",
+	Title:           "Segment",
+	Description:     "Send payments, refunds, disputes and subscription changes to Segment as Track events, or customers as Identify calls.",
+	DefaultURL:      DefaultURL,
+	Auth:            "basic",
 	Fields: []outbound.Field{
 		{Name: "write_key", Label: "Write key", Secret: true, Required: true, Description: "The write key of a Segment HTTP API source."},
 	},

@@ -18,11 +18,12 @@ var (
 
 // Spec is the Slack integration.
 var Spec = outbound.Spec{
-	Name:        "slack",
-	Title:       "Slack",
-	Description: "Post payments, refunds, disputes and subscription changes to a Slack channel through an incoming webhook.",
-	URLField:    "webhook_url",
-	Auth:        "url",
+	Name:            "slack",
+	DefaultTemplate: "default",
+	Title:           "Slack",
+	Description:     "Post payments, refunds, disputes and subscription changes to a Slack channel through an incoming webhook.",
+	URLField:        "webhook_url",
+	Auth:            "url",
 	Fields: []outbound.Field{
 		{Name: "webhook_url", Label: "Incoming webhook URL", Secret: true, Required: true, Description: "https://hooks.slack.com/services/... from your Slack app's Incoming Webhooks page."},
 	},
