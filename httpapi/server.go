@@ -28,8 +28,8 @@ type Server struct {
 	Log       zerolog.Logger
 	Now       func() time.Time
 	Metrics   *metrics.Metrics // nil records nothing
-	// Observability is served on every role: /metrics (nil: not served) and
-	// /monitoring/ (nil: not served), both behind the root token except /metrics.
+	// /metrics is served on every role, without auth (nil: not served);
+	// /monitoring/ only with the api role, behind the root token (nil: not served).
 	MetricsHandler    http.Handler
 	MonitoringHandler http.Handler
 

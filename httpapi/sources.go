@@ -193,20 +193,20 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request, t store.Ten
 		src.Config = in.Config
 	}
 	src.UpdatedAt = s.now().UTC()
-	s.sourceCache().forget(src.ID)
 	if err := s.Store.SaveSource(r.Context(), src); err != nil {
 		storeError(w, err, "source")
 		return
 	}
+	s.sourceCache().forget(src.ID) // after the save: a webhook in between cannot re-cache the old one
 	writeJSON(w, http.StatusOK, s.viewSource(src, false))
 }
 
 func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, t store.Tenant) {
-	s.sourceCache().forget(r.PathValue("id"))
 	if err := s.Store.DeleteSource(r.Context(), t.ID, r.PathValue("id")); err != nil {
 		storeError(w, err, "source")
 		return
 	}
+	s.sourceCache().forget(r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -249,10 +249,10 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, t store.Te
 		}
 	}
 	src.Secrets, src.UpdatedAt = kept, now
-	s.sourceCache().forget(src.ID)
 	if err := s.Store.SaveSource(r.Context(), src); err != nil {
 		storeError(w, err, "source")
 		return
 	}
+	s.sourceCache().forget(src.ID)
 	writeJSON(w, http.StatusOK, s.viewSource(src, true))
 }
