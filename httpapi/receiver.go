@@ -42,7 +42,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	now := s.now()
 	log := s.reqLog(r).With().Str("source_id", r.PathValue("source_id")).Logger()
 
-	src, err := s.sourceCache().get(ctx, s.Store, r.PathValue("source_id"), now)
+	ready, err := s.sourceCache().get(ctx, s.Store, r.PathValue("source_id"), now)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "unknown_source", "no source with this id; check the URL the platform posts to")
 		return "", "unknown_source"
@@ -52,14 +52,9 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "storage is unavailable; retry later")
 		return "", "unavailable"
 	}
-	kind, ok := inbound.Lookup(src.Kind)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "source_misconfigured", "source kind "+src.Kind+" is not supported")
-		return "", "source_misconfigured"
-	}
-	verifier, err := kind.New(src.Config)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "source_misconfigured", "source config is invalid: "+err.Error())
+	src := ready.src
+	if ready.problem != "" {
+		writeError(w, http.StatusInternalServerError, "source_misconfigured", ready.problem)
 		return src.Kind, "source_misconfigured"
 	}
 
@@ -78,7 +73,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		return src.Kind, "unreadable_body"
 	}
 
-	ev, err := verifier.Verify(inbound.Request{Header: r.Header, Body: body, RemoteIP: remoteIP(r)}, src.ActiveSecrets(now), now)
+	ev, err := ready.verifier.Verify(inbound.Request{Header: r.Header, Body: body, RemoteIP: remoteIP(r)}, src.ActiveSecrets(now), now)
 	switch {
 	case errors.Is(err, inbound.ErrSignature):
 		log.Info().Str("reason", err.Error()).Msg("webhook rejected: signature")
