@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/hookshift/hookshift/store"
+)
+
+const eventsUsage = `usage:
+  hookshift events search [--type T] [--customer-id C] [--email E] [--payment-id P]
+                          [--source-id S] [--limit N] [--cursor C] [--all]
+  hookshift events show [--payload] EVENT_ID
+
+search lists events, newest first (--all follows next_cursor to the end);
+show prints one event, its deliveries and every attempt.
+
+` + opsCommonFlags
+
+func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, eventsUsage)
+		return 2
+	}
+	switch args[0] {
+	case "search", "list":
+		return cmdEventsSearch(ctx, args[1:], stdout, stderr)
+	case "show", "get":
+		return cmdEventsShow(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, eventsUsage)
+		return 0
+	default:
+		return opsUsageError(stderr, eventsUsage, "unknown events command %q", args[0])
+	}
+}
+
+type opsEventPage struct {
+	Data       []json.RawMessage `json:"data"`
+	NextCursor string            `json:"next_cursor"`
+}
+
+func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o opsOptions
+	fs := opsFlagSet("events search", eventsUsage, stderr, &o, false)
+	filters := []struct{ flag, param string }{
+		{"type", "type"}, {"customer-id", "customer_id"}, {"email", "email"},
+		{"payment-id", "payment_id"}, {"source-id", "source_id"}, {"cursor", "cursor"},
+	}
+	vals := make([]*string, len(filters))
+	for i, f := range filters {
+		vals[i] = fs.String(f.flag, "", "filter: "+f.param)
+	}
+	limit := fs.Int("limit", 0, "events per page, 1 to 500 (default: the server's, 50; with --all, 500)")
+	all := fs.Bool("all", false, "follow next_cursor through every page")
+	pos, code, ok := opsParse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return opsUsageError(stderr, eventsUsage, "events search takes no arguments (got %q)", pos)
+	}
+	if *limit < 0 || *limit > 500 {
+		return opsUsageError(stderr, eventsUsage, "--limit must be from 1 to 500")
+	}
+	c, code := o.client(stderr, eventsUsage)
+	if c == nil {
+		return code
+	}
+	q := url.Values{}
+	for i, f := range filters {
+		if *vals[i] != "" {
+			q.Set(f.param, *vals[i])
+		}
+	}
+	if *limit == 0 && *all {
+		*limit = 500
+	}
+	if *limit > 0 {
+		q.Set("limit", strconv.Itoa(*limit))
+	}
+
+	var events []json.RawMessage
+	next := ""
+	seen := map[string]bool{}
+	for {
+		b, _, err := c.do(ctx, http.MethodGet, "/v1/events", q, nil, true)
+		if err != nil {
+			return opsFail(stderr, err)
+		}
+		if !*all && o.jsonOut {
+			opsWriteJSON(stdout, b)
+			return 0
+		}
+		var page opsEventPage
+		if err := json.Unmarshal(b, &page); err != nil {
+			return opsFail(stderr, fmt.Errorf("GET /v1/events: %w", err))
+		}
+		events = append(events, page.Data...)
+		next = page.NextCursor
+		if !*all || next == "" {
+			break
+		}
+		if seen[next] { // a server that hands the same cursor back would loop forever
+			return opsFail(stderr, fmt.Errorf("GET /v1/events: next_cursor %q repeats; stopping after %d events", next, len(events)))
+		}
+		seen[next] = true
+		q.Set("cursor", next)
+	}
+	if o.jsonOut { // --all: every page's data in one document
+		if events == nil {
+			events = []json.RawMessage{}
+		}
+		b, err := json.Marshal(opsEventPage{Data: events})
+		if err != nil {
+			return opsFail(stderr, err)
+		}
+		opsWriteJSON(stdout, b)
+		return 0
+	}
+	tw := opsTable(stdout)
+	fmt.Fprintln(tw, "ID\tTYPE\tSOURCE\tRECEIVED")
+	for _, raw := range events {
+		var ev store.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return opsFail(stderr, fmt.Errorf("GET /v1/events: %w", err))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ev.ID, opsDash(ev.Type), ev.SourceID, opsTime(ev.ReceivedAt))
+	}
+	tw.Flush()
+	if next != "" {
+		fmt.Fprintf(stderr, "more: --cursor %s (or --all)\n", next)
+	}
+	return 0
+}
+
+type opsEventDetail struct {
+	store.Event
+	Deliveries []store.Delivery `json:"deliveries"`
+}
+
+func cmdEventsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o opsOptions
+	fs := opsFlagSet("events show", eventsUsage, stderr, &o, false)
+	payload := fs.Bool("payload", false, "print the event's payload too")
+	pos, code, ok := opsParse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 || pos[0] == "" {
+		return opsUsageError(stderr, eventsUsage, "events show takes one EVENT_ID")
+	}
+	c, code := o.client(stderr, eventsUsage)
+	if c == nil {
+		return code
+	}
+	b, _, err := c.do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(pos[0]), nil, nil, true)
+	if err != nil {
+		return opsFail(stderr, err)
+	}
+	if o.jsonOut {
+		opsWriteJSON(stdout, b)
+		return 0
+	}
+	var ev opsEventDetail
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return opsFail(stderr, fmt.Errorf("GET /v1/events/%s: %w", pos[0], err))
+	}
+	opsPrintEvent(stdout, ev, *payload)
+	return 0
+}
+
+func opsPrintEvent(w io.Writer, ev opsEventDetail, payload bool) {
+	tw := opsTable(w)
+	fmt.Fprintf(tw, "Event:\t%s\n", ev.ID)
+	fmt.Fprintf(tw, "Type:\t%s\n", opsDash(ev.Type))
+	fmt.Fprintf(tw, "Source:\t%s\n", ev.SourceID)
+	fmt.Fprintf(tw, "Provider ID:\t%s\n", opsDash(ev.ProviderID))
+	fmt.Fprintf(tw, "Received:\t%s\n", opsTime(ev.ReceivedAt))
+	tw.Flush()
+	if payload && len(ev.Payload) > 0 {
+		var buf bytes.Buffer
+		if json.Indent(&buf, ev.Payload, "", "  ") != nil {
+			buf.Reset()
+			buf.Write(ev.Payload)
+		}
+		fmt.Fprintf(w, "Payload:\n%s\n", buf.String())
+	}
+	fmt.Fprintln(w)
+	if len(ev.Deliveries) == 0 {
+		fmt.Fprintln(w, "No deliveries: no destination matched, or fan-out has not run yet.")
+		return
+	}
+	tw = opsTable(w)
+	fmt.Fprintln(tw, "DESTINATION\tSTATUS\tATTEMPTS\tLAST ERROR")
+	for _, d := range ev.Deliveries {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.DestinationID, d.Status, d.AttemptCount, opsDash(opsOneLine(d.LastError, 100)))
+	}
+	tw.Flush()
+	for _, d := range ev.Deliveries {
+		if len(d.Attempts) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\nAttempts to %s:\n", d.DestinationID)
+		tw = opsTable(w)
+		fmt.Fprintln(tw, "  #\tAT\tOUTCOME\tHTTP\tMS\tERROR")
+		for _, a := range d.Attempts {
+			status := "-"
+			if a.StatusCode != 0 {
+				status = strconv.Itoa(a.StatusCode)
+			}
+			msg := opsOneLine(a.Error, 100)
+			if a.Line > 0 {
+				msg += " (line " + strconv.Itoa(a.Line) + ")"
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", a.Number, opsTime(a.At), opsDash(a.Outcome), status, opsMS(a.DurationMS), opsDash(msg))
+		}
+		tw.Flush()
+	}
+}
+
+func opsMS(ms float64) string {
+	if ms < 10 {
+		return strconv.FormatFloat(ms, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(ms, 'f', 0, 64)
+}
