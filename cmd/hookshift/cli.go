@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,8 +20,7 @@ import (
 )
 
 // The operator and merchant commands: `events`, `replay` and `dlq` talk to a
-// running hookshift over its admin API (and, for the dead letters, over the
-// asynqmon API it mounts at /monitoring). They print aligned tables for people
+// running hookshift over its admin API. They print aligned tables for people
 // and, with --json, the server's JSON untouched for scripts. This file holds
 // what they share: flags, the HTTP client, API errors and table cells.
 
@@ -100,7 +100,7 @@ type opsClient struct {
 }
 
 // opsAPIError is an answer outside 2xx: the API's {"error": {"code", "message"}}
-// or, for anything else (asynqmon answers in plain text), the status and text.
+// or, for anything else (a proxy's plain text), the status and text.
 type opsAPIError struct {
 	Status        int
 	Code, Message string
@@ -109,8 +109,8 @@ type opsAPIError struct {
 func (e *opsAPIError) Error() string { return e.Message + " (" + e.Code + ")" }
 
 // do sends one request and returns the body of a 2xx answer. wantJSON makes a
-// 2xx answer that is not JSON an error: asynqmon serves its UI page, 200, for
-// any path it does not route.
+// 2xx answer that is not JSON an error (an HTML page from a proxy or a UI is
+// not an answer of the API).
 func (c *opsClient) do(ctx context.Context, method, path string, query url.Values, body any, wantJSON bool) ([]byte, int, error) {
 	u := c.base + path
 	if len(query) > 0 {
@@ -146,7 +146,7 @@ func (c *opsClient) do(ctx context.Context, method, path string, query url.Value
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, resp.StatusCode, opsDecodeError(resp.StatusCode, b)
 	}
-	// The body, not Content-Type: asynqmon's JSON answers go out without one.
+	// The body, not Content-Type, decides.
 	if wantJSON && !json.Valid(b) {
 		return nil, resp.StatusCode, fmt.Errorf("%s %s: expected JSON, got %d %q; is --api a hookshift API with the api role?",
 			method, path, resp.StatusCode, opsOneLine(string(b), 60))
@@ -219,4 +219,58 @@ func opsDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// opsPage is one page of a list the API pages with a cursor.
+type opsPage struct {
+	Data       []json.RawMessage `json:"data"`
+	NextCursor string            `json:"next_cursor"`
+}
+
+// list fetches a list the API pages as {"data", "next_cursor"}: the page q
+// asks for or, with all, every page from there to the end. raw is that one
+// page's JSON as the server sent it; nil with all.
+func (c *opsClient) list(ctx context.Context, path string, q url.Values, all bool) (page opsPage, raw []byte, err error) {
+	q = maps.Clone(q)
+	if q == nil {
+		q = url.Values{}
+	}
+	seen := map[string]bool{}
+	for {
+		b, _, err := c.do(ctx, http.MethodGet, path, q, nil, true)
+		if err != nil {
+			return page, nil, err
+		}
+		var p opsPage
+		if err := json.Unmarshal(b, &p); err != nil {
+			return page, nil, fmt.Errorf("GET %s: %w", path, err)
+		}
+		page.Data = append(page.Data, p.Data...)
+		page.NextCursor = p.NextCursor
+		if !all {
+			return page, b, nil
+		}
+		if p.NextCursor == "" {
+			return page, nil, nil
+		}
+		if seen[p.NextCursor] { // a server that hands the same cursor back would loop forever
+			return page, nil, fmt.Errorf("GET %s: next_cursor %q repeats; stopping after %d items", path, p.NextCursor, len(page.Data))
+		}
+		seen[p.NextCursor] = true
+		q.Set("cursor", p.NextCursor)
+	}
+}
+
+// opsWriteList prints a list for --json: one page as the server sent it, or
+// every page's data in one document.
+func opsWriteList(w io.Writer, page opsPage, raw []byte) {
+	if raw != nil {
+		opsWriteJSON(w, raw)
+		return
+	}
+	if page.Data == nil {
+		page.Data = []json.RawMessage{}
+	}
+	b, _ := json.Marshal(page)
+	opsWriteJSON(w, b)
 }

@@ -3,128 +3,151 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
+	"encoding/json"
 	"net/http"
-	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
-
-	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
-	"github.com/hookshift/hookshift/internal/redistest"
+	"time"
 )
 
-func TestDLQHitsAsynqmonPaths(t *testing.T) {
-	f := newOpsFake(t, map[string]http.HandlerFunc{
-		"GET /monitoring/api/queues/delivery/archived_tasks": func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.RawQuery != "page=1&size=100" {
-				t.Errorf("query %s", r.URL.RawQuery)
+// dlqContract is a stand-in for the admin API's dead-letter endpoints, as
+// API.md states them: GET /v1/dlq?limit=&cursor= (newest first, paged by
+// next_cursor) and POST /v1/dlq/replay {"all": true} | {"ids": [...]} → 202
+// {"replayed": N}. A replayed dead letter leaves the list. /monitoring/ is
+// not routed at all: the CLI must not need it.
+type dlqContract struct {
+	mu   sync.Mutex
+	dead []map[string]any
+}
+
+func newDLQContract(n int) *dlqContract {
+	c := &dlqContract{}
+	for i := range n {
+		c.dead = append(c.dead, map[string]any{
+			"id": "dlq_" + strconv.Itoa(i), "event_id": "evt_" + strconv.Itoa(i), "destination_id": "dst_1",
+			"tenant_id": "ten_1", "integration": "datafast", "reason": "HTTP 410: gone",
+			"failed_at": opsT1.Add(-time.Duration(i) * time.Minute).Format(time.RFC3339), "attempts": 8,
+		})
+	}
+	return c
+}
+
+func (c *dlqContract) routes(t *testing.T) map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /v1/dlq": func(w http.ResponseWriter, r *http.Request) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			limit, start := 50, 0
+			if v := r.URL.Query().Get("limit"); v != "" {
+				limit, _ = strconv.Atoi(v)
 			}
-			opsJSON(w, 200, `{"tasks":[{"id":"evt_1:dst_1","type":"delivery:send","payload":"{}","queue":"delivery","max_retry":25,"retried":25,
-"error_message":"HTTP 410: gone","last_failed_at":"2025-03-01T10:00:00Z"}],"stats":{"queue":"delivery","archived":150}}`)
+			if v := r.URL.Query().Get("cursor"); v != "" {
+				start, _ = strconv.Atoi(v)
+			}
+			end := min(start+limit, len(c.dead))
+			next := ""
+			if end < len(c.dead) {
+				next = strconv.Itoa(end)
+			}
+			b, _ := json.Marshal(map[string]any{"data": c.dead[start:end], "next_cursor": next})
+			opsJSON(w, 200, string(b))
 		},
-		"POST /monitoring/api/queues/delivery/archived_tasks:run_all": func(w http.ResponseWriter, r *http.Request) {
-			opsJSON(w, 200, `{"scheduled":150}`)
+		"POST /v1/dlq/replay": func(w http.ResponseWriter, r *http.Request) {
+			var in struct {
+				All bool     `json:"all"`
+				IDs []string `json:"ids"`
+			}
+			if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.All == (len(in.IDs) > 0) {
+				opsJSON(w, 400, `{"error":{"code":"invalid","message":"give all or ids"}}`)
+				return
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			n := len(c.dead)
+			c.dead = slices.DeleteFunc(c.dead, func(d map[string]any) bool { return in.All || slices.Contains(in.IDs, d["id"].(string)) })
+			opsJSON(w, 202, `{"replayed":`+strconv.Itoa(n-len(c.dead))+`}`)
 		},
-		"POST /monitoring/api/queues/delivery/archived_tasks/evt_1:dst_1:run": func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(204)
-		},
-		"POST /monitoring/api/queues/delivery/archived_tasks/evt_2:dst_1:run": func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "asynq: task not found", 500)
-		},
-		"GET /monitoring/api/queues/fresh/archived_tasks": func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "asynq: queue not found", 500)
-		},
-		// asynqmon serves its UI page, 200, for a path it does not route.
-		"POST /monitoring/api/queues/other/archived_tasks/x:run": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			io.WriteString(w, "<html></html>")
-		},
-	})
+	}
+}
+
+func TestDLQUsesAdminAPI(t *testing.T) {
+	dc := newDLQContract(3)
+	f := newOpsFake(t, dc.routes(t))
 	// The root token may come from HOOKSHIFT_ADMIN_TOKEN for dlq.
 	t.Setenv("HOOKSHIFT_TOKEN", "")
 	t.Setenv("HOOKSHIFT_ADMIN_TOKEN", opsToken)
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"dlq", "list", "--api", f.srv.URL}, &stdout, &stderr); code != 0 {
+	if code := run(context.Background(), []string{"dlq", "list", "--api", f.srv.URL, "--limit", "2"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
-	if !hasRow(out, "TASK", "ID", "TYPE", "LAST", "FAILED", "ERROR") ||
-		!hasRow(out, "evt_1:dst_1", "delivery:send", opsTime(opsT1), "HTTP", "410:", "gone") {
+	if !hasRow(out, "ID", "EVENT", "DESTINATION", "TENANT", "INTEGRATION", "FAILED", "REASON") ||
+		!hasRow(out, "dlq_0", "evt_0", "dst_1", "ten_1", "datafast", opsTime(opsT1), "HTTP", "410:", "gone") ||
+		!hasRow(out, "dlq_1", "evt_1", "dst_1", "ten_1", "datafast", opsTime(opsT1.Add(-time.Minute)), "HTTP", "410:", "gone") ||
+		strings.Contains(out, "dlq_2") {
 		t.Fatalf("table:\n%s", out)
 	}
-	if !strings.Contains(stderr.String(), "1 of 150 archived tasks shown; more: --page 2") {
+	if !strings.Contains(stderr.String(), "more: --cursor 2") {
 		t.Errorf("stderr: %s", stderr.String())
 	}
+	if got := f.requests()[0]; got.Path != "/v1/dlq" || got.Query != "limit=2" {
+		t.Errorf("request %+v", got)
+	}
 
-	code, out, errOut := runOps(t, f, "dlq", "replay", "--all")
-	if code != 0 || out != "150 archived tasks in delivery queued to run again\n" {
-		t.Fatalf("--all: %d %q %s", code, out, errOut)
+	// --all follows the cursor; --json gives one document.
+	code, out, errOut := runOps(t, f, "dlq", "list", "--limit", "1", "--all", "--json")
+	var page struct {
+		Data []opsDeadLetter `json:"data"`
 	}
-	code, out, errOut = runOps(t, f, "dlq", "replay", "evt_1:dst_1")
-	if code != 0 || out != "1 of 1 archived tasks in delivery queued to run again\n" {
-		t.Fatalf("one: %d %q %s", code, out, errOut)
+	if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Data) != 3 || page.Data[2].ID != "dlq_2" {
+		t.Fatalf("--all --json: %d %q %s", code, out, errOut)
 	}
-	code, out, errOut = runOps(t, f, "dlq", "replay", "--json", "evt_1:dst_1", "evt_2:dst_1")
-	if code != 1 || out != `{"queue":"delivery","run":["evt_1:dst_1"]}`+"\n" ||
-		!strings.Contains(errOut, "hookshift: evt_2:dst_1: asynq: task not found (http 500)") {
-		t.Fatalf("two: %d %q %s", code, out, errOut)
+
+	// Replay by id sends the ids; the dead letter leaves the list.
+	code, out, errOut = runOps(t, f, "dlq", "replay", "dlq_1")
+	if code != 0 || out != "1 of 1 dead letters queued to run again\n" {
+		t.Fatalf("replay one: %d %q %s", code, out, errOut)
 	}
-	// asynq answers 500 for a queue it has never seen: an empty dead-letter list.
-	code, out, _ = runOps(t, f, "dlq", "list", "--queue", "fresh")
-	if code != 0 || !strings.HasPrefix(out, "no archived tasks in fresh") {
-		t.Fatalf("unknown queue: %d %q", code, out)
+	if reqs := f.requests(); reqs[len(reqs)-1].Body != `{"ids":["dlq_1"]}` {
+		t.Fatalf("body %s", reqs[len(reqs)-1].Body)
 	}
-	code, _, errOut = runOps(t, f, "dlq", "replay", "--queue", "other", "x")
-	if code != 1 || !strings.Contains(errOut, "task not run") {
-		t.Fatalf("HTML answer taken for success: %d %s", code, errOut)
+	// An id that is no longer a dead letter: counted, exit 1.
+	code, out, errOut = runOps(t, f, "dlq", "replay", "dlq_1", "dlq_2")
+	if code != 1 || out != "1 of 2 dead letters queued to run again\n" || !strings.Contains(errOut, "no longer dead letters") {
+		t.Fatalf("replay gone: %d %q %s", code, out, errOut)
+	}
+	code, out, errOut = runOps(t, f, "dlq", "replay", "--all")
+	if code != 0 || out != "1 dead letters queued to run again\n" {
+		t.Fatalf("replay --all: %d %q %s", code, out, errOut)
+	}
+	if reqs := f.requests(); reqs[len(reqs)-1].Body != `{"all":true}` {
+		t.Fatalf("body %s", reqs[len(reqs)-1].Body)
+	}
+	code, out, _ = runOps(t, f, "dlq", "list")
+	if code != 0 || out != "no dead letters\n" {
+		t.Fatalf("empty list: %d %q", code, out)
 	}
 	code, out, _ = runOps(t, f, "dlq", "replay", "--all", "--json")
-	if code != 0 || out != `{"scheduled":150}`+"\n" {
+	if code != 0 || out != `{"replayed":0}`+"\n" {
 		t.Fatalf("--all --json: %d %q", code, out)
+	}
+	for _, r := range f.requests() {
+		if !strings.HasPrefix(r.Path, "/v1/dlq") {
+			t.Errorf("the CLI called %s %s, outside the admin API's dead-letter routes", r.Method, r.Path)
+		}
 	}
 }
 
-// The paths above are asynqmon's own: its real handler, on a real Redis,
-// lists an archived delivery task (whose id holds colons) and runs it again.
-func TestDLQAgainstAsynqmon(t *testing.T) {
-	rs := redistest.Start(t)
-	rdb := rs.Client()
-	cl := asynq.NewClientFromRedisClient(rdb)
-	insp := asynq.NewInspectorFromRedisClient(rdb)
-	const id = "evt_1:dst_1"
-	if _, err := cl.Enqueue(asynq.NewTask("delivery:send", []byte(`{"event_id":"evt_1","destination_id":"dst_1"}`)),
-		asynq.Queue("delivery"), asynq.TaskID(id)); err != nil {
-		t.Fatal(err)
-	}
-	if err := insp.ArchiveTask("delivery", id); err != nil {
-		t.Fatal(err)
-	}
-	mon := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb}})
-	mux := http.NewServeMux()
-	mux.Handle("/monitoring/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+opsToken {
-			opsJSON(w, 401, `{"error":{"code":"unauthorized","message":"root token"}}`)
-			return
-		}
-		mon.ServeHTTP(w, r)
-	}))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	f := &opsFake{t: t, srv: srv}
-
-	code, out, errOut := runOps(t, f, "dlq", "list")
-	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "delivery:send") {
-		t.Fatalf("list: %d\n%s\n%s", code, out, errOut)
-	}
-	if code, out, errOut = runOps(t, f, "dlq", "replay", id); code != 0 {
-		t.Fatalf("replay: %d %s %s", code, out, errOut)
-	}
-	info, err := insp.GetTaskInfo("delivery", id)
-	if err != nil || info.State != asynq.TaskStatePending {
-		t.Fatalf("after replay: %+v %v", info, err)
-	}
-	if code, out, _ = runOps(t, f, "dlq", "replay", "--all"); code != 0 || !strings.HasPrefix(out, "0 archived tasks") {
-		t.Fatalf("run_all: %d %q", code, out)
+// A tenant token gets 403 from /v1/dlq: the message says so, exit 1.
+func TestDLQForbiddenForTenant(t *testing.T) {
+	f := newOpsFake(t, map[string]http.HandlerFunc{"GET /v1/dlq": func(w http.ResponseWriter, r *http.Request) {
+		opsJSON(w, 403, `{"error":{"code":"forbidden","message":"the root token is required"}}`)
+	}})
+	code, _, errOut := runOps(t, f, "dlq", "list")
+	if code != 1 || errOut != "hookshift: the root token is required (forbidden)\n" {
+		t.Fatalf("%d %q", code, errOut)
 	}
 }

@@ -41,11 +41,6 @@ func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 }
 
-type opsEventPage struct {
-	Data       []json.RawMessage `json:"data"`
-	NextCursor string            `json:"next_cursor"`
-}
-
 func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o opsOptions
 	fs := opsFlagSet("events search", eventsUsage, stderr, &o, false)
@@ -86,47 +81,17 @@ func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Write
 		q.Set("limit", strconv.Itoa(*limit))
 	}
 
-	var events []json.RawMessage
-	next := ""
-	seen := map[string]bool{}
-	for {
-		b, _, err := c.do(ctx, http.MethodGet, "/v1/events", q, nil, true)
-		if err != nil {
-			return opsFail(stderr, err)
-		}
-		if !*all && o.jsonOut {
-			opsWriteJSON(stdout, b)
-			return 0
-		}
-		var page opsEventPage
-		if err := json.Unmarshal(b, &page); err != nil {
-			return opsFail(stderr, fmt.Errorf("GET /v1/events: %w", err))
-		}
-		events = append(events, page.Data...)
-		next = page.NextCursor
-		if !*all || next == "" {
-			break
-		}
-		if seen[next] { // a server that hands the same cursor back would loop forever
-			return opsFail(stderr, fmt.Errorf("GET /v1/events: next_cursor %q repeats; stopping after %d events", next, len(events)))
-		}
-		seen[next] = true
-		q.Set("cursor", next)
+	page, raw, err := c.list(ctx, "/v1/events", q, *all)
+	if err != nil {
+		return opsFail(stderr, err)
 	}
-	if o.jsonOut { // --all: every page's data in one document
-		if events == nil {
-			events = []json.RawMessage{}
-		}
-		b, err := json.Marshal(opsEventPage{Data: events})
-		if err != nil {
-			return opsFail(stderr, err)
-		}
-		opsWriteJSON(stdout, b)
+	if o.jsonOut {
+		opsWriteList(stdout, page, raw)
 		return 0
 	}
 	tw := opsTable(stdout)
 	fmt.Fprintln(tw, "ID\tTYPE\tSOURCE\tRECEIVED")
-	for _, raw := range events {
+	for _, raw := range page.Data {
 		var ev store.Event
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return opsFail(stderr, fmt.Errorf("GET /v1/events: %w", err))
@@ -134,8 +99,8 @@ func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ev.ID, opsDash(ev.Type), ev.SourceID, opsTime(ev.ReceivedAt))
 	}
 	tw.Flush()
-	if next != "" {
-		fmt.Fprintf(stderr, "more: --cursor %s (or --all)\n", next)
+	if page.NextCursor != "" {
+		fmt.Fprintf(stderr, "more: --cursor %s (or --all)\n", page.NextCursor)
 	}
 	return 0
 }
