@@ -25,7 +25,7 @@ Usage:
   hookshift sink [--addr A]          a local destination that prints what it receives
   hookshift events search|show       find events; show one with its deliveries and attempts
   hookshift replay [flags] EVENT_ID  deliver events again (one, --since on a destination, --from-file)
-  hookshift dlq list|replay          list or re-run dead-letter (archived) tasks; root token
+  hookshift dlq list|replay          list or re-run dead letters (/v1/dlq); root token
 
 Environment: HOOKSHIFT_ADDR, HOOKSHIFT_REDIS_URL, HOOKSHIFT_ADMIN_TOKEN,
 HOOKSHIFT_SECRET_KEY, HOOKSHIFT_EGRESS_ALLOW (flags of the same name in kebab case override them).
