@@ -214,6 +214,11 @@ func opsOneLine(s string, max int) string {
 	return string(r[:max-1]) + "…"
 }
 
+// opsCell is a table cell of API data: one line (tabs and newlines would
+// break the table), at most 100 runes, "-" for none. Control characters are
+// escaped by the termSafe writer under every command's output.
+func opsCell(s string) string { return opsDash(opsOneLine(s, 100)) }
+
 func opsDash(s string) string {
 	if s == "" {
 		return "-"

@@ -96,8 +96,8 @@ func cmdDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if err := json.Unmarshal(b, &d); err != nil {
 			return opsFail(stderr, fmt.Errorf("GET /v1/dlq: %w", err))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", opsDash(d.ID), opsDash(d.EventID), opsDash(d.DestinationID),
-			opsDash(d.TenantID), opsDash(d.Integration), opsTime(d.FailedAt), opsDash(opsOneLine(d.Reason, 100)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", opsCell(d.ID), opsCell(d.EventID), opsCell(d.DestinationID),
+			opsCell(d.TenantID), opsCell(d.Integration), opsTime(d.FailedAt), opsCell(d.Reason))
 	}
 	tw.Flush()
 	if page.NextCursor != "" {

@@ -96,7 +96,7 @@ func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Write
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return opsFail(stderr, fmt.Errorf("GET /v1/events: %w", err))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ev.ID, opsDash(ev.Type), ev.SourceID, opsTime(ev.ReceivedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", opsCell(ev.ID), opsCell(ev.Type), opsCell(ev.SourceID), opsTime(ev.ReceivedAt))
 	}
 	tw.Flush()
 	if page.NextCursor != "" {
@@ -143,10 +143,10 @@ func cmdEventsShow(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func opsPrintEvent(w io.Writer, ev opsEventDetail, payload bool) {
 	tw := opsTable(w)
-	fmt.Fprintf(tw, "Event:\t%s\n", ev.ID)
-	fmt.Fprintf(tw, "Type:\t%s\n", opsDash(ev.Type))
-	fmt.Fprintf(tw, "Source:\t%s\n", ev.SourceID)
-	fmt.Fprintf(tw, "Provider ID:\t%s\n", opsDash(ev.ProviderID))
+	fmt.Fprintf(tw, "Event:\t%s\n", opsCell(ev.ID))
+	fmt.Fprintf(tw, "Type:\t%s\n", opsCell(ev.Type))
+	fmt.Fprintf(tw, "Source:\t%s\n", opsCell(ev.SourceID))
+	fmt.Fprintf(tw, "Provider ID:\t%s\n", opsCell(ev.ProviderID))
 	fmt.Fprintf(tw, "Received:\t%s\n", opsTime(ev.ReceivedAt))
 	tw.Flush()
 	if payload && len(ev.Payload) > 0 {
@@ -165,14 +165,14 @@ func opsPrintEvent(w io.Writer, ev opsEventDetail, payload bool) {
 	tw = opsTable(w)
 	fmt.Fprintln(tw, "DESTINATION\tSTATUS\tATTEMPTS\tLAST ERROR")
 	for _, d := range ev.Deliveries {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.DestinationID, d.Status, d.AttemptCount, opsDash(opsOneLine(d.LastError, 100)))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", opsCell(d.DestinationID), opsCell(d.Status), d.AttemptCount, opsCell(d.LastError))
 	}
 	tw.Flush()
 	for _, d := range ev.Deliveries {
 		if len(d.Attempts) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\nAttempts to %s:\n", d.DestinationID)
+		fmt.Fprintf(w, "\nAttempts to %s:\n", opsCell(d.DestinationID))
 		tw = opsTable(w)
 		fmt.Fprintln(tw, "  #\tAT\tOUTCOME\tHTTP\tMS\tERROR")
 		for _, a := range d.Attempts {
@@ -184,7 +184,7 @@ func opsPrintEvent(w io.Writer, ev opsEventDetail, payload bool) {
 			if a.Line > 0 {
 				msg += " (line " + strconv.Itoa(a.Line) + ")"
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", a.Number, opsTime(a.At), opsDash(a.Outcome), status, opsMS(a.DurationMS), opsDash(msg))
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", a.Number, opsTime(a.At), opsCell(a.Outcome), status, opsMS(a.DurationMS), opsDash(msg))
 		}
 		tw.Flush()
 	}

@@ -43,6 +43,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if args[0] != "serve" {
+		// Everything but serve prints text from elsewhere (API answers,
+		// responses, script errors): no escape sequence reaches the terminal.
+		stdout, stderr = newTermSafe(stdout), newTermSafe(stderr)
+	}
 	switch args[0] {
 	case "serve":
 		return cmdServe(ctx, args[1:], stdout, stderr)

@@ -101,8 +101,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	case *fromFile != "":
 		var bar *progressBar
-		if *progress || opsIsTerminal(stderr) {
-			bar = newProgressBar(stderr, len(ids))
+		if *progress || isTerminal(stderr) {
+			bar = newProgressBar(rawWriter(stderr), len(ids))
 		}
 		var mu sync.Mutex // orders the lines of stdout and stderr
 		replayed, destinations := 0, 0
