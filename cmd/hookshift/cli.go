@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -37,58 +36,29 @@ type opsOptions struct {
 	jsonOut    bool
 }
 
-func opsFlagSet(name, usage string, stderr io.Writer, o *opsOptions, rootToken bool) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	tok := os.Getenv("HOOKSHIFT_TOKEN")
-	if tok == "" && rootToken {
-		tok = os.Getenv("HOOKSHIFT_ADMIN_TOKEN")
+func opsFlagSet(name, usage string, stdout, stderr io.Writer, o *opsOptions, rootToken bool) *cmdFlags {
+	fs := newCmdFlags(name, usage, stdout, stderr)
+	tok, tokDoc := os.Getenv("HOOKSHIFT_TOKEN"), "a tenant's or the root bearer `TOKEN` (HOOKSHIFT_TOKEN)"
+	if rootToken {
+		tokDoc = "the root bearer `TOKEN` (env HOOKSHIFT_TOKEN, else HOOKSHIFT_ADMIN_TOKEN)"
+		if tok == "" {
+			tok = os.Getenv("HOOKSHIFT_ADMIN_TOKEN")
+		}
 	}
-	fs.StringVar(&o.api, "api", env("HOOKSHIFT_API", "http://localhost:8080"), "the hookshift API base URL")
-	fs.StringVar(&o.token, "token", tok, "bearer token")
+	fs.StringVar(&o.api, "api", env("HOOKSHIFT_API", "http://localhost:8080"), "the hookshift API base `URL` (HOOKSHIFT_API)")
+	fs.StringVar(&o.token, "token", tok, tokDoc)
 	fs.BoolVar(&o.jsonOut, "json", false, "print the API's JSON as is")
 	return fs
 }
 
-// opsParse parses flags wherever they appear among the positional arguments
-// (`replay EVT --destination D` as well as `replay --destination D EVT`); a
-// "--" ends the flags. The exit code is meaningful only when ok is false.
-func opsParse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, 0, false
-			}
-			return nil, 2, false
-		}
-		rest := fs.Args()
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(pos, rest...), 0, true
-		}
-		if len(rest) == 0 {
-			return pos, 0, true
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// opsUsageError prints a complaint and the command's usage; exit 2.
-func opsUsageError(stderr io.Writer, usage, format string, args ...any) int {
-	fmt.Fprintf(stderr, "hookshift: "+format+"\n\n", args...)
-	fmt.Fprint(stderr, usage)
-	return 2
-}
-
 // client checks the shared options and returns a client, or a usage error.
-func (o *opsOptions) client(stderr io.Writer, usage string) (*opsClient, int) {
+func (o *opsOptions) client(fs *cmdFlags) (*opsClient, int) {
 	u, err := url.Parse(o.api)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, opsUsageError(stderr, usage, "--api %q: want an http:// or https:// URL", o.api)
+		return nil, fs.usageError("--api %q: want an http:// or https:// URL", o.api)
 	}
 	if o.token == "" {
-		return nil, opsUsageError(stderr, usage, "no token: pass --token or set HOOKSHIFT_TOKEN")
+		return nil, fs.usageError("--token is required: pass --token or set HOOKSHIFT_TOKEN")
 	}
 	return &opsClient{base: strings.TrimRight(o.api, "/"), token: o.token, http: &http.Client{Timeout: 30 * time.Second}}, 0
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // cmdServe prints errors and --help (flags.go)
 	fs.StringVar(&c.Addr, "hookshift-addr", env("HOOKSHIFT_ADDR", ":8080"), "listen address (HOOKSHIFT_ADDR)")
 	fs.StringVar(&c.RedisURL, "hookshift-redis-url", env("HOOKSHIFT_REDIS_URL", ""), "redis:// or rediss:// URL; empty runs an embedded, throw-away Redis (HOOKSHIFT_REDIS_URL)")
 	fs.StringVar(&c.AdminToken, "hookshift-admin-token", env("HOOKSHIFT_ADMIN_TOKEN", ""), "operator root token (HOOKSHIFT_ADMIN_TOKEN)")
@@ -71,7 +73,8 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
-	return c, fs, nil
+	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
+	return c, fs, applyEnv(fs)
 }
 
 type roles struct{ receiver, worker, api bool }

@@ -18,25 +18,17 @@ const dlqUsage = `usage:
 Dead-lettered deliveries (failed for good), newest first, through the admin
 API's /v1/dlq; works while /monitoring/ is read-only. replay runs them again
 (the ids are the first column of list). Needs the operator's root token.
-
-` + opsCommonFlags
+`
 
 func cmdDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, dlqUsage)
-		return 2
+	sub := func(f func(context.Context, []string, io.Writer, io.Writer) int) func([]string) int {
+		return func(a []string) int { return f(ctx, a, stdout, stderr) }
 	}
-	switch args[0] {
-	case "list":
-		return cmdDLQList(ctx, args[1:], stdout, stderr)
-	case "replay", "run":
-		return cmdDLQReplay(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, dlqUsage)
-		return 0
-	default:
-		return opsUsageError(stderr, dlqUsage, "unknown dlq command %q", args[0])
-	}
+	return runGroup("dlq", dlqUsage+"\n"+opsCommonFlags, map[string]func([]string) int{
+		"list":   sub(cmdDLQList),
+		"replay": sub(cmdDLQReplay),
+		"run":    sub(cmdDLQReplay),
+	}, args, stdout, stderr)
 }
 
 // opsDeadLetter is one item of GET /v1/dlq.
@@ -52,21 +44,21 @@ type opsDeadLetter struct {
 
 func cmdDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o opsOptions
-	fs := opsFlagSet("dlq list", dlqUsage, stderr, &o, true)
+	fs := opsFlagSet("dlq list", dlqUsage, stdout, stderr, &o, true)
 	limit := fs.Int("limit", 0, "dead letters per page, 1 to 500 (default: the server's)")
 	cursor := fs.String("cursor", "", "start at this page (next_cursor of the previous one)")
 	all := fs.Bool("all", false, "follow next_cursor through every page")
-	pos, code, ok := opsParse(fs, args)
+	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
-		return opsUsageError(stderr, dlqUsage, "dlq list takes no arguments (got %q)", pos)
+		return fs.usageError("dlq list takes no arguments (got %q)", pos)
 	}
 	if *limit < 0 || *limit > 500 {
-		return opsUsageError(stderr, dlqUsage, "--limit must be from 1 to 500")
+		return fs.usageError("--limit must be from 1 to 500")
 	}
-	c, code := o.client(stderr, dlqUsage)
+	c, code := o.client(fs)
 	if c == nil {
 		return code
 	}
@@ -108,16 +100,16 @@ func cmdDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 func cmdDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o opsOptions
-	fs := opsFlagSet("dlq replay", dlqUsage, stderr, &o, true)
+	fs := opsFlagSet("dlq replay", dlqUsage, stdout, stderr, &o, true)
 	all := fs.Bool("all", false, "run every dead letter again")
-	ids, code, ok := opsParse(fs, args)
+	ids, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
 	if *all == (len(ids) > 0) {
-		return opsUsageError(stderr, dlqUsage, "dlq replay takes --all or DEAD_LETTER_IDs, not both")
+		return fs.usageError("dlq replay takes --all or DEAD_LETTER_IDs, not both")
 	}
-	c, code := o.client(stderr, dlqUsage)
+	c, code := o.client(fs)
 	if c == nil {
 		return code
 	}

@@ -20,30 +20,23 @@ const eventsUsage = `usage:
 
 search lists events, newest first (--all follows next_cursor to the end);
 show prints one event, its deliveries and every attempt.
-
-` + opsCommonFlags
+`
 
 func cmdEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, eventsUsage)
-		return 2
+	sub := func(f func(context.Context, []string, io.Writer, io.Writer) int) func([]string) int {
+		return func(a []string) int { return f(ctx, a, stdout, stderr) }
 	}
-	switch args[0] {
-	case "search", "list":
-		return cmdEventsSearch(ctx, args[1:], stdout, stderr)
-	case "show", "get":
-		return cmdEventsShow(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, eventsUsage)
-		return 0
-	default:
-		return opsUsageError(stderr, eventsUsage, "unknown events command %q", args[0])
-	}
+	return runGroup("events", eventsUsage+"\n"+opsCommonFlags, map[string]func([]string) int{
+		"search": sub(cmdEventsSearch),
+		"list":   sub(cmdEventsSearch),
+		"show":   sub(cmdEventsShow),
+		"get":    sub(cmdEventsShow),
+	}, args, stdout, stderr)
 }
 
 func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o opsOptions
-	fs := opsFlagSet("events search", eventsUsage, stderr, &o, false)
+	fs := opsFlagSet("events search", eventsUsage, stdout, stderr, &o, false)
 	filters := []struct{ flag, param string }{
 		{"type", "type"}, {"customer-id", "customer_id"}, {"email", "email"},
 		{"payment-id", "payment_id"}, {"source-id", "source_id"}, {"cursor", "cursor"},
@@ -54,17 +47,17 @@ func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	limit := fs.Int("limit", 0, "events per page, 1 to 500 (default: the server's, 50; with --all, 500)")
 	all := fs.Bool("all", false, "follow next_cursor through every page")
-	pos, code, ok := opsParse(fs, args)
+	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
-		return opsUsageError(stderr, eventsUsage, "events search takes no arguments (got %q)", pos)
+		return fs.usageError("events search takes no arguments (got %q)", pos)
 	}
 	if *limit < 0 || *limit > 500 {
-		return opsUsageError(stderr, eventsUsage, "--limit must be from 1 to 500")
+		return fs.usageError("--limit must be from 1 to 500")
 	}
-	c, code := o.client(stderr, eventsUsage)
+	c, code := o.client(fs)
 	if c == nil {
 		return code
 	}
@@ -112,16 +105,16 @@ type opsEventDetail struct {
 
 func cmdEventsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o opsOptions
-	fs := opsFlagSet("events show", eventsUsage, stderr, &o, false)
+	fs := opsFlagSet("events show", eventsUsage, stdout, stderr, &o, false)
 	payload := fs.Bool("payload", false, "print the event's payload too")
-	pos, code, ok := opsParse(fs, args)
+	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 || pos[0] == "" {
-		return opsUsageError(stderr, eventsUsage, "events show takes one EVENT_ID")
+		return fs.usageError("events show takes one EVENT_ID")
 	}
-	c, code := o.client(stderr, eventsUsage)
+	c, code := o.client(fs)
 	if c == nil {
 		return code
 	}

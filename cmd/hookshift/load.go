@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -40,8 +39,6 @@ latency. Bounded: it stops after --requests or --duration (default 10s).
   hookshift load --compare --url ... --secret ... --redis-url redis://127.0.0.1:6379 --requests 20000
   # end to end: a local sink, a destination pointing at it, delivery latency
   hookshift load --api http://127.0.0.1:8080 --admin-token $ROOT --sink-addr 127.0.0.1:9999 --requests 5000
-
-Flags:
 `
 
 type loadOptions struct {
@@ -63,9 +60,7 @@ type loadOptions struct {
 
 func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o loadOptions
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, loadUsage); fs.PrintDefaults() }
+	fs := newCmdFlags("load", loadUsage, stdout, stderr)
 	fs.StringVar(&o.url, "url", "", "ingest URL of a standard-webhooks source (loopback only); with --api, the receiver's base URL (default: --api)")
 	fs.StringVar(&o.secret, "secret", "", "the source's signing secret (whsec_...)")
 	fs.StringVar(&o.eventFile, "event", "testdata/dodo/payment.succeeded.usd.json", "event body to sign and post")
@@ -84,19 +79,15 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.keep, "keep-baseline", false, "leave the baseline's tasks in Redis (default: delete them after the run)")
 	fs.StringVar(&o.sinkAddr, "sink-addr", "", "run an HTTP sink on this loopback address and measure delivery to it (use with --api, or point a destination at http://ADDR/)")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 2*time.Minute, "with --sink-addr: how long to wait for deliveries after the last request")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
-	if fs.NArg() != 0 {
-		fmt.Fprintf(stderr, "hookshift load: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if len(pos) != 0 {
+		return fs.usageError("unexpected argument %q", pos[0])
 	}
 	if err := o.validate(); err != nil {
-		fmt.Fprintln(stderr, "hookshift load:", err)
-		return 2
+		return fs.usageError("%v", err)
 	}
 	rep, err := runLoad(ctx, o, stderr)
 	if err != nil {

@@ -8,24 +8,27 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
-const usage = `hookshift: webhook transformation and integration worker
+const usage = `usage: hookshift COMMAND [flags] [ARGS]
 
-Usage:
-  hookshift serve [flags]            run receiver, workers and admin API (see --help)
-  hookshift send [flags] FILE        sign FILE with a source's secret and post it
-  hookshift load [flags]             post signed events at a rate or concurrency; throughput and latency
-  hookshift transform test [flags]   run a transform script offline, no server or Redis
-  hookshift sink [--addr A]          a local destination that prints what it receives
-  hookshift events search|show       find events; show one with its deliveries and attempts
-  hookshift replay [flags] EVENT_ID  deliver events again (one, --since on a destination, --from-file)
-  hookshift dlq list|replay          list or re-run dead letters (/v1/dlq); root token
+hookshift: webhook transformation and integration worker
+
+Commands:
+  serve [flags]                      run receiver, workers and admin API
+  send [flags] FILE                  sign FILE with a source's secret and post it
+  load [flags]                       post signed events at a rate or concurrency; throughput and latency
+  transform test [flags]             run a transform script offline, no server or Redis
+  sink [--addr HOST:PORT]            a local destination that prints what it receives
+  events search|show                 find events; show one with its deliveries and attempts
+  replay [flags] EVENT_ID            deliver events again (one, --since on a destination, --from-file)
+  dlq list|replay                    list or re-run dead letters (/v1/dlq); root token
+  version                            print the version and build
+  help [COMMAND]                     this text, or a command's flags (same as COMMAND --help)
 
 Environment: HOOKSHIFT_ADDR, HOOKSHIFT_REDIS_URL, HOOKSHIFT_ADMIN_TOKEN,
 HOOKSHIFT_SECRET_KEY, HOOKSHIFT_EGRESS_ALLOW (flags of the same name in kebab case override them).
@@ -39,41 +42,31 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	if args[0] != "serve" {
+	if len(args) > 0 && args[0] != "serve" {
 		// Everything but serve prints text from elsewhere (API answers,
 		// responses, script errors): no escape sequence reaches the terminal.
 		stdout, stderr = newTermSafe(stdout), newTermSafe(stderr)
 	}
-	switch args[0] {
-	case "serve":
-		return cmdServe(ctx, args[1:], stdout, stderr)
-	case "send":
-		return cmdSend(ctx, args[1:], stdout, stderr)
-	case "load":
-		return cmdLoad(ctx, args[1:], stdout, stderr)
-	case "transform":
-		if len(args) < 2 || args[1] != "test" {
-			fmt.Fprintln(stderr, "usage: hookshift transform test --code FILE --event FILE [--url URL] [--env k=v]")
-			return 2
-		}
-		return cmdTransformTest(ctx, args[2:], stdout, stderr)
-	case "sink":
-		return cmdSink(ctx, args[1:], stdout, stderr)
-	case "events":
-		return cmdEvents(ctx, args[1:], stdout, stderr)
-	case "replay":
-		return cmdReplay(ctx, args[1:], stdout, stderr)
-	case "dlq":
-		return cmdDLQ(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "hookshift: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	cmd := func(f func(context.Context, []string, io.Writer, io.Writer) int) func([]string) int {
+		return func(a []string) int { return f(ctx, a, stdout, stderr) }
 	}
+	return runGroup("", usage, map[string]func([]string) int{
+		"serve":     cmd(cmdServe),
+		"send":      cmd(cmdSend),
+		"load":      cmd(cmdLoad),
+		"transform": cmd(cmdTransform),
+		"sink":      cmd(cmdSink),
+		"events":    cmd(cmdEvents),
+		"replay":    cmd(cmdReplay),
+		"dlq":       cmd(cmdDLQ),
+		"version":   cmd(cmdVersion),
+		"--version": cmd(cmdVersion),
+		"help": func(a []string) int {
+			if len(a) == 0 {
+				io.WriteString(stdout, usage)
+				return 0
+			}
+			return run(ctx, append(a, "--help"), stdout, stderr)
+		},
+	}, args, stdout, stderr)
 }

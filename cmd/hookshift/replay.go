@@ -25,18 +25,17 @@ Runs deliveries again through the destination's current script; the
 idempotency key stays the same. --since takes a time (2025-01-02T15:04:05Z) or
 a duration back from now (90m, 24h, 7d). --from-file reads one event id a line
 ("-" for stdin; blank lines and # comments skipped).
-
-` + opsCommonFlags
+`
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o opsOptions
-	fs := opsFlagSet("replay", replayUsage, stderr, &o, false)
+	fs := opsFlagSet("replay", replayUsage, stdout, stderr, &o, false)
 	dest := fs.String("destination", "", "only this destination (with --since: the destination to replay)")
 	since := fs.String("since", "", "with --destination: replay its events since this time or duration ago")
 	fromFile := fs.String("from-file", "", `replay every event id in FILE, one a line ("-": stdin)`)
 	conc := fs.Int("concurrency", 4, "with --from-file: requests in flight, 1 to 16")
 	progress := fs.Bool("progress", false, "show a progress bar on stderr even when it is not a terminal")
-	pos, code, ok := opsParse(fs, args)
+	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
@@ -48,19 +47,19 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	switch {
 	case modes != 1:
-		return opsUsageError(stderr, replayUsage, "give one of EVENT_ID, --since or --from-file")
+		return fs.usageError("give one of EVENT_ID, --since or --from-file")
 	case len(pos) > 1:
-		return opsUsageError(stderr, replayUsage, "replay takes one EVENT_ID (for many: --from-file)")
+		return fs.usageError("replay takes one EVENT_ID (for many: --from-file)")
 	case *since != "" && *dest == "":
-		return opsUsageError(stderr, replayUsage, "--since needs --destination")
+		return fs.usageError("--since needs --destination")
 	case *conc < 1 || *conc > 16:
-		return opsUsageError(stderr, replayUsage, "--concurrency must be from 1 to 16")
+		return fs.usageError("--concurrency must be from 1 to 16")
 	}
 	var sinceT time.Time
 	if *since != "" {
 		t, err := opsParseSince(*since, time.Now())
 		if err != nil {
-			return opsUsageError(stderr, replayUsage, "%v", err)
+			return fs.usageError("%v", err)
 		}
 		sinceT = t
 	}
@@ -74,7 +73,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return opsFail(stderr, fmt.Errorf("%s holds no event ids", *fromFile))
 		}
 	}
-	c, code := o.client(stderr, replayUsage)
+	c, code := o.client(fs)
 	if c == nil {
 		return code
 	}

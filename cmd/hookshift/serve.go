@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,13 +29,27 @@ import (
 	"github.com/hookshift/hookshift/transformer"
 )
 
+const serveUsage = `usage: hookshift serve [--roles receiver,worker,api] [--NAME VALUE]...
+
+Runs the receiver, the workers, the admin API, /metrics and /monitoring/ in one
+process (or the roles given). Without HOOKSHIFT_REDIS_URL it runs an embedded,
+throw-away Redis for trying it out. Every flag can come from its environment
+variable instead; a flag given on the command line wins.
+`
+
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, _, err := parseServeFlags(args)
+	cfg, fs, err := parseServeFlags(args)
+	f := wrapFlags(fs, "serve", serveUsage, stdout, stderr)
+	f.envAll = true
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+		return f.parseError(err) // --help, a bad flag, or a bad HOOKSHIFT_ variable
+	}
+	if fs.NArg() == 1 && fs.Arg(0) == "help" {
+		f.printHelp(stdout)
+		return 0
+	}
+	if fs.NArg() > 0 {
+		return f.usageError("serve takes no arguments (got %q)", fs.Args())
 	}
 	log := newLogger(stdout, cfg.LogLevel)
 	if err := serve(ctx, cfg, log, stderr); err != nil {

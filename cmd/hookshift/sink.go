@@ -3,24 +3,39 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
 
 // cmdSink runs a local destination that prints each request it receives and
 // answers 200: the far end of the README tour and of local load runs.
+const sinkUsage = `usage: hookshift sink [--addr HOST:PORT] [--quiet]
+
+A local destination: prints each request it receives as one JSON line
+(method, path, Idempotency-Key, body) and answers 200.
+`
+
 func cmdSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sink", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:9000", "listen address")
+	fs := newCmdFlags("sink", sinkUsage, stdout, stderr)
+	addr := fs.String("addr", "127.0.0.1:9000", "listen address, `HOST:PORT`")
 	quiet := fs.Bool("quiet", false, "do not print requests")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
-	srv := &http.Server{Addr: *addr, ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if len(pos) > 0 {
+		return fs.usageError("sink takes no arguments (got %q)", pos)
+	}
+	// Listen first: "listening" is printed only once it is true.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookshift sink:", err)
+		return 1
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if !*quiet {
 			line, _ := json.Marshal(map[string]any{"method": r.Method, "path": r.URL.Path,
@@ -30,8 +45,8 @@ func cmdSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		w.WriteHeader(http.StatusOK)
 	})}
 	go func() { <-ctx.Done(); _ = srv.Close() }()
-	fmt.Fprintf(stderr, "hookshift sink listening on http://%s\n", *addr)
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	fmt.Fprintf(stderr, "hookshift sink listening on http://%s\n", ln.Addr())
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 		fmt.Fprintln(stderr, "hookshift sink:", err)
 		return 1
 	}

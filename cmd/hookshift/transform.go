@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,22 +25,40 @@ func (k kvFlag) Set(v string) error {
 	return nil
 }
 
+const transformUsage = `usage: hookshift transform test --code FILE --event FILE [--url URL] [--env KEY=VALUE]...
+
+Runs a transform script against an event offline, with the engine the
+workers use (no server, no Redis), and prints the request it would send.
+A script error exits 1 with FILE:LINE:COLUMN.
+`
+
+// cmdTransform is the transform group; test is its only command.
+func cmdTransform(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runGroup("transform", transformUsage, map[string]func([]string) int{
+		"test": func(a []string) int { return cmdTransformTest(ctx, a, stdout, stderr) },
+	}, args, stdout, stderr)
+}
+
 // cmdTransformTest runs a script against an event file offline, with the
 // same engine the workers use, and prints the request it would send.
 func cmdTransformTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("transform test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	code := fs.String("code", "", "the script file (defines function handler(webhook))")
-	event := fs.String("event", "", "the event JSON file")
+	fs := newCmdFlags("transform test", transformUsage, stdout, stderr)
+	code := fs.String("code", "", "the script `FILE` (defines function handler(webhook))")
+	event := fs.String("event", "", "the event JSON `FILE`")
 	url := fs.String("url", "https://example.com/webhook", "the destination URL the script sees")
 	env := kvFlag{}
-	fs.Var(env, "env", "a destination variable, key=value (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.Var(env, "env", "a destination variable, `KEY=VALUE` (repeatable)")
+	pos, exit, ok := fs.parse(args)
+	if !ok {
+		return exit
 	}
-	if *code == "" || *event == "" {
-		fmt.Fprintln(stderr, "usage: hookshift transform test --code FILE --event FILE [--url URL] [--env k=v]")
-		return 2
+	switch {
+	case *code == "":
+		return fs.usageError("--code is required: the script file")
+	case *event == "":
+		return fs.usageError("--event is required: the event JSON file")
+	case len(pos) > 0:
+		return fs.usageError("transform test takes no arguments (got %q)", pos)
 	}
 	src, err := os.ReadFile(*code)
 	if err != nil {
