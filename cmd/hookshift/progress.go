@@ -3,64 +3,62 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
-// progressBar draws `[#####     ] 50% 500/1000` on one terminal line. A nil
-// bar draws nothing, so callers need not check.
+// progressBar is the CLI's progress bar on stderr, schollz/progressbar
+// underneath (rate, throttled redraws, terminal width). A nil bar draws
+// nothing, so callers need not check.
 type progressBar struct {
-	w           io.Writer
-	total, done int
-	width       int
-	drawn       string
+	w io.Writer
+	b *progressbar.ProgressBar
+}
+
+// newProgress is a bar for total items when one is wanted: on a terminal, or
+// when forced (--progress), and never with --json, whose reader is a
+// program. Otherwise nil. It draws on w's raw writer: its carriage returns
+// are ours, not data (see termSafe).
+func newProgress(w io.Writer, total int, force, jsonOut bool) *progressBar {
+	if total <= 0 || jsonOut || (!force && !isTerminal(w)) {
+		return nil
+	}
+	return newProgressBar(rawWriter(w), total)
 }
 
 func newProgressBar(w io.Writer, total int) *progressBar {
-	p := &progressBar{w: w, total: total, width: 30}
-	p.draw()
-	return p
-}
-
-// renderProgress is the bar for done of total.
-func renderProgress(done, total, width int) string {
-	if total <= 0 {
-		return "[" + strings.Repeat("#", width) + "] 100% 0/0"
-	}
-	done = max(0, min(done, total))
-	filled := done * width / total
-	return fmt.Sprintf("[%s%s] %d%% %d/%d", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done*100/total, done, total)
+	return &progressBar{w: w, b: progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetTheme(progressbar.ThemeASCII),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("ids"),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionThrottle(100*time.Millisecond), // the last state is always drawn
+	)}
 }
 
 func (p *progressBar) add(n int) {
-	if p == nil {
-		return
-	}
-	p.done += n
-	p.draw()
-}
-
-func (p *progressBar) draw() {
-	s := renderProgress(p.done, p.total, p.width)
-	if s != p.drawn {
-		fmt.Fprint(p.w, "\r"+s)
-		p.drawn = s
+	if p != nil {
+		_ = p.b.Add(n)
 	}
 }
 
-// clear wipes the bar so that a message can take the line; the next draw
-// brings it back.
+// clear wipes the bar so that a message can take the line; the next add
+// draws it again.
 func (p *progressBar) clear() {
-	if p == nil || p.drawn == "" {
-		return
+	if p != nil {
+		_ = p.b.Clear()
 	}
-	fmt.Fprint(p.w, "\r"+strings.Repeat(" ", len(p.drawn))+"\r")
-	p.drawn = ""
 }
 
+// finish leaves the bar as it stands (full, or where a stop left it) and ends
+// its line.
 func (p *progressBar) finish() {
-	if p == nil {
-		return
+	if p != nil {
+		_ = p.b.Exit()
+		fmt.Fprintln(p.w)
 	}
-	p.draw()
-	fmt.Fprintln(p.w)
 }

@@ -34,7 +34,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	since := fs.String("since", "", "with --destination: replay its events since this time or duration ago")
 	fromFile := fs.String("from-file", "", `replay every event id in FILE, one a line ("-": stdin)`)
 	conc := fs.Int("concurrency", 4, "with --from-file: requests in flight, 1 to 16")
-	progress := fs.Bool("progress", false, "show a progress bar on stderr even when it is not a terminal")
+	progress := fs.Bool("progress", false, "show a progress bar on stderr even when it is not a terminal (never with --json)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -99,10 +99,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 0
 
 	case *fromFile != "":
-		var bar *progressBar
-		if *progress || isTerminal(stderr) {
-			bar = newProgressBar(rawWriter(stderr), len(ids))
-		}
+		bar := newProgress(stderr, len(ids), *progress, o.jsonOut)
 		var mu sync.Mutex // orders the lines of stdout and stderr
 		replayed, destinations := 0, 0
 		failed := opsForEach(ctx, ids, *conc, func(ctx context.Context, id string) error {
