@@ -82,6 +82,10 @@ func cmdEventsSearch(ctx context.Context, args []string, stdout, stderr io.Write
 		opsWriteList(stdout, page, raw)
 		return 0
 	}
+	if len(page.Data) == 0 {
+		fmt.Fprintln(stdout, "no events match")
+		return 0
+	}
 	tw := opsTable(stdout)
 	fmt.Fprintln(tw, "ID\tTYPE\tSOURCE\tRECEIVED")
 	for _, raw := range page.Data {

@@ -132,3 +132,12 @@ func TestEventsShowRendersDeliveriesAndAttempts(t *testing.T) {
 		t.Fatalf("--payload:\n%s", out)
 	}
 }
+
+func TestEventsSearchSaysWhenNothingMatches(t *testing.T) {
+	f := newOpsFake(t, map[string]http.HandlerFunc{"GET /v1/events": func(w http.ResponseWriter, r *http.Request) {
+		opsJSON(w, 200, `{"data":[],"next_cursor":""}`)
+	}})
+	if code, out, _ := runOps(t, f, "events", "search", "--email", "nobody@example.com"); code != 0 || out != "no events match\n" {
+		t.Fatalf("exit %d %q", code, out)
+	}
+}

@@ -260,3 +260,15 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("%v %q", err, out)
 	}
 }
+
+// The try-it banner's commands follow the README's tour: the CLI on PATH, the
+// same webhook id sent twice, and the CLI's token set.
+func TestEmbeddedBannerFollowsTheTour(t *testing.T) {
+	var b bytes.Buffer
+	printEmbeddedBanner(&b, "127.0.0.1:8080", "hsroot_x")
+	out := b.String()
+	if strings.Count(out, "--id msg_tour_1") != 2 || !strings.Contains(out, `export PATH="$PWD/bin:$PATH"`) ||
+		!strings.Contains(out, "HOOKSHIFT_TOKEN=$TOKEN") || !strings.Contains(out, "ROOT=hsroot_x") {
+		t.Fatalf("banner:\n%s", out)
+	}
+}

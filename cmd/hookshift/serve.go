@@ -206,21 +206,25 @@ func printEmbeddedBanner(w io.Writer, addr, token string) {
 
 Root token: %[2]s
 
-Try the whole flow (needs curl and jq). In a second terminal, a local destination:
+Try the whole flow (needs curl and jq; the README's tour explains each step). In a
+second terminal, from the repository's root, the CLI and a local destination:
 
-  go run ./cmd/hookshift sink --addr 127.0.0.1:9000
+  go build -o bin/hookshift ./cmd/hookshift && export PATH="$PWD/bin:$PATH"
+  hookshift sink --addr 127.0.0.1:9000
 
-In a third terminal:
+In a third terminal, from the repository's root:
 
-  export HS=%[1]s ROOT=%[2]s
+  export PATH="$PWD/bin:$PATH" HS=%[1]s ROOT=%[2]s
   TOKEN=$(curl -s -X POST $HS/v1/tenants -H "Authorization: Bearer $ROOT" -d '{"name":"demo"}' | jq -r .token)
   SRC=$(curl -s -X POST $HS/v1/sources -H "Authorization: Bearer $TOKEN" -d '{"name":"dodo","kind":"standard-webhooks"}')
   SRC_ID=$(echo $SRC | jq -r .id); SECRET=$(echo $SRC | jq -r .secret)
-  curl -s -X POST $HS/v1/destinations -H "Authorization: Bearer $TOKEN" \
-    -d '{"source_id":"'$SRC_ID'","name":"local","integration":"http","url":"http://127.0.0.1:9000/hook"}'
-  go run ./cmd/hookshift send --url $HS/v1/webhooks/$SRC_ID --secret $SECRET testdata/dodo/payment.succeeded.usd.json
-  EVT=$(curl -s $HS/v1/events -H "Authorization: Bearer $TOKEN" | jq -r '.data[0].id')
-  curl -s $HS/v1/events/$EVT -H "Authorization: Bearer $TOKEN" | jq .deliveries
+  DST_ID=$(curl -s -X POST $HS/v1/destinations -H "Authorization: Bearer $TOKEN" \
+    -d '{"source_id":"'$SRC_ID'","name":"local","integration":"http","url":"http://127.0.0.1:9000/hook"}' | jq -r .id)
+  hookshift send --url $HS/v1/webhooks/$SRC_ID --secret $SECRET --id msg_tour_1 testdata/dodo/payment.succeeded.usd.json
+  hookshift send --url $HS/v1/webhooks/$SRC_ID --secret $SECRET --id msg_tour_1 testdata/dodo/payment.succeeded.usd.json
+  export HOOKSHIFT_API=$HS HOOKSHIFT_TOKEN=$TOKEN
+  hookshift events search
+  hookshift events show $(hookshift events search --json | jq -r '.data[0].id')
 
 `, base, token)
 }
