@@ -36,6 +36,8 @@ type opsOptions struct {
 	jsonOut    bool
 }
 
+// opsFlagSet is the flag set of an API command, with --api, --token and
+// --json; rootToken commands (dlq) fall back to HOOKSHIFT_ADMIN_TOKEN.
 func opsFlagSet(name, usage string, stdout, stderr io.Writer, o *opsOptions, rootToken bool) *cmdFlags {
 	fs := newCmdFlags(name, usage, stdout, stderr)
 	tok, tokDoc := os.Getenv("HOOKSHIFT_TOKEN"), "a tenant's or the root bearer `TOKEN` (HOOKSHIFT_TOKEN)"
