@@ -97,14 +97,14 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, t store.Ten
 	}
 	var dests []store.Destination
 	if in.DestinationID != "" {
-		d, err := s.Store.GetDestination(r.Context(), t.ID, in.DestinationID)
+		d, err := s.Store.GetDestination(r.Context(), ev.TenantID, in.DestinationID)
 		if err != nil || d.SourceID != ev.SourceID {
 			writeFieldError(w, invalid("destination_id", "no destination %q on this event's source", in.DestinationID))
 			return
 		}
 		dests = []store.Destination{d}
 	} else {
-		all, err := s.Store.ListDestinations(r.Context(), t.ID, ev.SourceID)
+		all, err := s.Store.ListDestinations(r.Context(), ev.TenantID, ev.SourceID)
 		if err != nil {
 			storeError(w, err, "destinations")
 			return
