@@ -123,7 +123,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, t store.Ten
 			return
 		}
 		taskID := queue.ReplayTaskID(ev.ID, d.ID, stamp)
-		if err := s.Queue.EnqueueDelivery(r.Context(), queue.DeliveryPayload{EventID: ev.ID, DestinationID: d.ID}, taskID); err != nil {
+		if err := s.Queue.EnqueueDelivery(r.Context(), queue.DeliveryFor(ev.ID, ev.Type, d), taskID); err != nil {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 			return
 		}

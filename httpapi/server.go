@@ -41,8 +41,9 @@ type Server struct {
 	ReceiveTimeout time.Duration // bound on the receiver's Redis work, default 3s
 	RotationGrace  time.Duration // how long a rotated-out secret stays valid, default 24h
 
-	cacheOnce sync.Once
-	sources   *sourceCache
+	cacheOnce   sync.Once
+	sources     *sourceCache
+	deadLetters *queue.DeadLetters
 }
 
 func (s *Server) sourceCache() *sourceCache {
@@ -82,6 +83,7 @@ func (s *Server) Handler(roles Roles) http.Handler {
 	}
 	if roles.API {
 		s.adminRoutes(mux)
+		s.operatorRoutes(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)

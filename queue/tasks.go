@@ -13,6 +13,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookshift/hookshift/store"
 )
 
 // Queue names, shown in asynqmon.
@@ -42,12 +44,28 @@ type IngestPayload struct {
 	Body       json.RawMessage `json:"body"`
 }
 
-// DeliveryPayload is the delivery task. It carries ids only: the payload is
-// stored once, with the event.
+// DeliveryPayload is the delivery task. It carries ids, not the event: the
+// payload is stored once, with the event. The labels after the ids are for
+// the operator reading the task in asynqmon or the dead letters (whose, to
+// where, what); the worker reads the destination afresh and never trusts them.
+// None of them is a secret.
 type DeliveryPayload struct {
-	EventID       string `json:"event_id"`
-	DestinationID string `json:"destination_id"`
+	EventID         string `json:"event_id"`
+	DestinationID   string `json:"destination_id"`
+	TenantID        string `json:"tenant_id,omitempty"`
+	DestinationName string `json:"destination_name,omitempty"`
+	Integration     string `json:"integration,omitempty"`
+	EventType       string `json:"event_type,omitempty"`
 }
+
+// DeliveryFor is the delivery task of an event of type eventType to d.
+func DeliveryFor(eventID, eventType string, d store.Destination) DeliveryPayload {
+	return DeliveryPayload{EventID: eventID, DestinationID: d.ID, TenantID: d.TenantID,
+		DestinationName: d.Name, Integration: d.Integration, EventType: eventType}
+}
+
+// DeliveryQueues are the queues delivery tasks go to.
+func DeliveryQueues() []string { return []string{QueueDelivery} }
 
 // ingestMaxRetry bounds retries of the ingest task, which fail only while
 // Redis is unhealthy; with the backoff below it spans about a day.
