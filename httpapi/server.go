@@ -76,7 +76,7 @@ func (s *Server) Handler(roles Roles) http.Handler {
 		mux.Handle("GET /metrics", s.MetricsHandler)
 	}
 	if s.MonitoringHandler != nil && roles.API {
-		mux.Handle("/monitoring/", s.operatorAuth(s.MonitoringHandler))
+		mux.Handle("/monitoring/", s.monitoring(s.MonitoringHandler))
 	}
 	if roles.Receiver {
 		mux.HandleFunc("POST /v1/webhooks/{source_id}", s.receive)

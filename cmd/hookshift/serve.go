@@ -109,12 +109,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	schedule := queue.DefaultSchedule()
 	qc := queue.NewClient(rdb, schedule)
 	defer qc.Close()
+	if err := qc.EnsureQueues(ctx, rdb); err != nil {
+		return fmt.Errorf("create the queues: %w", err)
+	}
 	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime, Helpers: integrations.ScriptHelpers()})
 	policy := egress.Policy{Allow: allow}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: []string{queue.QueueIngest, queue.QueueFanout, queue.QueueDelivery}})
+	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: queue.Queues()})
 
 	if rl.worker {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}

@@ -1,0 +1,159 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynqmon"
+
+	"github.com/hookshift/hookshift/httpapi"
+	"github.com/hookshift/hookshift/queue"
+)
+
+// monitoringAPI serves the stack's API with asynqmon mounted as serve does.
+func (s *stack) monitoringAPI(readOnly bool) *httptest.Server {
+	s.t.Helper()
+	srv := &httpapi.Server{Store: s.store, Queue: s.queue, Engine: s.engine, RootToken: rootToken, Log: s.log,
+		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{s},
+			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: readOnly})}
+	api := httptest.NewServer(srv.Handler(httpapi.Roles{API: true}))
+	s.t.Cleanup(api.Close)
+	return api
+}
+
+func do(t *testing.T, method, url string, set func(*http.Request)) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	if set != nil {
+		set(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func basicRoot(r *http.Request) { r.SetBasicAuth("operator", rootToken) }
+
+// The UI loads nothing from another origin (it works air-gapped), its
+// manifest and icons answer without credentials while everything else needs
+// them, and every queue exists before its first task.
+func TestMonitoringAsServed(t *testing.T) {
+	s := newStack(t)
+	api := s.monitoringAPI(false)
+
+	code, h, body := do(t, "GET", api.URL+"/monitoring/", basicRoot)
+	if code != 200 || !strings.Contains(body, "<html") {
+		t.Fatalf("UI: %d %.200s", code, body)
+	}
+	if ext := regexp.MustCompile(`(?i)(href|src)\s*=\s*"(https?:)?//`).FindString(body); ext != "" || strings.Contains(body, "fonts.googleapis") {
+		t.Fatalf("the UI's HTML references another origin (%q):\n%s", ext, body)
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Fatalf("CSP %q does not keep the UI to its origin", csp)
+	}
+	// A deep link is the same page, rewritten the same way.
+	if _, _, deep := do(t, "GET", api.URL+"/monitoring/queues/delivery", basicRoot); strings.Contains(deep, "fonts.googleapis") {
+		t.Fatal("a deep link's HTML references Google Fonts")
+	}
+
+	for _, p := range []string{"/monitoring/manifest.json", "/monitoring/favicon.ico", "/monitoring/android-chrome-192x192.png", "/monitoring/apple-touch-icon.png"} {
+		if code, _, body := do(t, "GET", api.URL+p, nil); code != 200 || len(body) == 0 {
+			t.Errorf("%s without credentials: %d, want 200", p, code)
+		}
+	}
+	for _, p := range []string{"/monitoring/", "/monitoring/api/queues", "/monitoring/static/js/main.5adda2da.chunk.js", "/monitoring/robots.txt", "/monitoring/queues/manifest.json"} {
+		if code, _, _ := do(t, "GET", api.URL+p, nil); code != 401 {
+			t.Errorf("%s without credentials: %d, want 401", p, code)
+		}
+	}
+	if code, _, _ := do(t, "DELETE", api.URL+"/monitoring/manifest.json", nil); code != 401 {
+		t.Errorf("DELETE manifest.json without credentials: %d, want 401", code)
+	}
+
+	// No task was ever enqueued: each queue still exists once ensured.
+	if err := s.queue.EnsureQueues(ctx, s.rdb); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queue.Queues() {
+		code, _, body := do(t, "GET", api.URL+"/monitoring/api/queues/"+q+"/archived_tasks", basicRoot)
+		if code != 200 {
+			t.Errorf("queue %s before its first task: %d %.200s", q, code, body)
+		}
+		if info, err := s.insp.GetQueueInfo(q); err != nil || info.Size != 0 {
+			t.Errorf("queue %s: %v, %+v; want it empty", q, err, info)
+		}
+	}
+	if err := s.queue.EnsureQueues(ctx, s.rdb); err != nil {
+		t.Fatalf("ensuring twice: %v", err)
+	}
+}
+
+// A cross-site POST carrying the operator's basic-auth login cannot change
+// anything in /monitoring/ (or replay dead letters); the same request from
+// hookshift's own page, or from a non-browser client, can.
+func TestMonitoringRefusesCrossSiteChanges(t *testing.T) {
+	s := newStack(t)
+	api := s.monitoringAPI(false)
+	if err := s.queue.EnsureQueues(ctx, s.rdb); err != nil {
+		t.Fatal(err)
+	}
+	paused := func() bool {
+		info, err := s.insp.GetQueueInfo(queue.QueueIngest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Paused
+	}
+	pause := api.URL + "/monitoring/api/queues/ingest:pause"
+	for name, set := range map[string]func(*http.Request){
+		"evil origin":          func(r *http.Request) { basicRoot(r); r.Header.Set("Origin", "https://evil.example") },
+		"cross-site fetch":     func(r *http.Request) { basicRoot(r); r.Header.Set("Sec-Fetch-Site", "cross-site") },
+		"same-site subdomain":  func(r *http.Request) { basicRoot(r); r.Header.Set("Sec-Fetch-Site", "same-site") },
+		"null origin (iframe)": func(r *http.Request) { basicRoot(r); r.Header.Set("Origin", "null") },
+		"fetch header wins": func(r *http.Request) {
+			basicRoot(r)
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+			r.Header.Set("Origin", api.URL)
+		},
+	} {
+		code, _, body := do(t, "POST", pause, set)
+		if code != 403 || !strings.Contains(body, "cross_site_request") {
+			t.Errorf("%s: %d %s, want 403", name, code, body)
+		}
+		if paused() {
+			t.Fatalf("%s paused the queue", name)
+		}
+	}
+	for _, m := range []string{"DELETE", "PUT", "PATCH"} {
+		if code, _, _ := do(t, m, api.URL+"/monitoring/api/queues/ingest", func(r *http.Request) { basicRoot(r); r.Header.Set("Origin", "https://evil.example") }); code != 403 {
+			t.Errorf("cross-site %s: %d, want 403", m, code)
+		}
+	}
+	if code, _, _ := do(t, "POST", api.URL+"/v1/dlq/replay", func(r *http.Request) {
+		basicRoot(r)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+	}); code != 403 {
+		t.Errorf("cross-site dead-letter replay: %d, want 403", code)
+	}
+
+	// The UI's own request (same origin) works, and so does curl.
+	code, _, body := do(t, "POST", pause, func(r *http.Request) {
+		basicRoot(r)
+		r.Header.Set("Origin", api.URL)
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+	})
+	if code >= 300 || !paused() {
+		t.Fatalf("same-origin pause: %d %s, paused %v", code, body, paused())
+	}
+	if code, _, body := do(t, "POST", api.URL+"/monitoring/api/queues/ingest:resume", basicRoot); code >= 300 || paused() {
+		t.Fatalf("resume without browser headers: %d %s", code, body)
+	}
+}
