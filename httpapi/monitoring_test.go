@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 
 	"github.com/hookshift/hookshift/httpapi"
@@ -155,5 +157,54 @@ func TestMonitoringRefusesCrossSiteChanges(t *testing.T) {
 	}
 	if code, _, body := do(t, "POST", api.URL+"/monitoring/api/queues/ingest:resume", basicRoot); code >= 300 || paused() {
 		t.Fatalf("resume without browser headers: %d %s", code, body)
+	}
+}
+
+// What an operator sees of a delivery task in /monitoring/ says whose it is,
+// to which destination and integration, and for what event, with no secret.
+func TestDeliveryTaskShowsWhoAndWhere(t *testing.T) {
+	s := newStack(t)
+	api := s.monitoringAPI(true)
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	dst := s.destination(tok, map[string]any{"source_id": src, "name": "Revenue", "integration": "datafast",
+		"url": "http://127.0.0.1:9/api/v1/payments?key=s3cr3tQuery", "config": map[string]any{"api_key": "s3cr3tApiKey"}})
+	ev := s.accept(src, secret, "who-1")
+
+	// Run the fan-out by hand (no worker), leaving the delivery task pending.
+	ingest, err := s.insp.ListPendingTasks(queue.QueueIngest)
+	if err != nil || len(ingest) != 1 {
+		t.Fatalf("ingest tasks: %v %v", ingest, err)
+	}
+	fan := &queue.FanOut{Store: s.store, Client: s.queue, Log: s.log}
+	if err := fan.ProcessTask(ctx, asynq.NewTask(queue.TypeIngest, ingest[0].Payload)); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body := do(t, "GET", api.URL+"/monitoring/api/queues/delivery/pending_tasks", basicRoot)
+	if code != 200 {
+		t.Fatalf("pending deliveries: %d %s", code, body)
+	}
+	var out struct {
+		Tasks []struct {
+			Payload string `json:"payload"`
+		} `json:"tasks"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.Tasks) != 1 {
+		t.Fatalf("pending deliveries: %v %s", err, body)
+	}
+	var shown map[string]string
+	if err := json.Unmarshal([]byte(out.Tasks[0].Payload), &shown); err != nil {
+		t.Fatalf("payload shown: %v %q", err, out.Tasks[0].Payload)
+	}
+	tenantID := s.mustCall(200, "GET", "/v1/events/"+ev, tok, nil)["tenant_id"]
+	want := map[string]any{"event_id": ev, "destination_id": dst, "tenant_id": tenantID, "destination_name": "Revenue",
+		"integration": "datafast", "event_type": "payment.succeeded"}
+	for k, v := range want {
+		if shown[k] != v {
+			t.Errorf("task shows %s = %q, want %q (all: %v)", k, shown[k], v, shown)
+		}
+	}
+	if strings.Contains(body, "s3cr3t") || strings.Contains(body, secret) {
+		t.Fatalf("task shows a secret: %s", body)
 	}
 }
