@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/hookshift/hookshift/queue"
 )
 
 // monitoringPublic are the /monitoring/ files a browser fetches without
@@ -68,15 +71,16 @@ func (s *Server) sameOriginOnly(next http.Handler) http.Handler {
 var reExternal = regexp.MustCompile(`<link[^>]*\shref="(?:https?:)?//[^"]*"[^>]*>`)
 
 // localHTML serves asynqmon's HTML pages with every link to another origin
-// removed, and under monitoringCSP. Other responses (the JSON API, scripts,
-// images) pass through untouched.
+// removed, and under monitoringCSP; and its API's answers with every error
+// text redacted (queue.RedactText): a task's last error may quote a
+// destination's answer, with a customer's email in it. Scripts and images
+// pass through untouched.
 func localHTML(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", monitoringCSP)
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if r.Method != http.MethodGet && r.Method != http.MethodHead ||
-			strings.HasPrefix(r.URL.Path, "/monitoring/api/") || strings.HasPrefix(r.URL.Path, "/monitoring/static/") {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead || strings.HasPrefix(r.URL.Path, "/monitoring/static/") {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -87,7 +91,10 @@ func localHTML(next http.Handler) http.Handler {
 		if ct == "" {
 			ct = http.DetectContentType(body)
 		}
-		if strings.HasPrefix(ct, "text/html") {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/monitoring/api/"):
+			body = redactErrorTexts(body)
+		case strings.HasPrefix(ct, "text/html"):
 			body = reExternal.ReplaceAll(body, nil)
 			rec.header.Set("Content-Type", ct)
 		}
@@ -110,3 +117,41 @@ type bufferedResponse struct {
 func (b *bufferedResponse) Header() http.Header         { return b.header }
 func (b *bufferedResponse) WriteHeader(code int)        { b.status = code }
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+// redactErrorTexts passes every "error_message" of an asynqmon API answer
+// (a task's last error) through queue.RedactText. An answer that is not
+// JSON is replaced rather than shown unredacted.
+func redactErrorTexts(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"error_message"`)) {
+		return body
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return []byte(`{"error":"answer hidden: it could not be redacted"}`)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, val := range t {
+				if s, ok := val.(string); ok && k == "error_message" {
+					t[k] = queue.RedactText(s)
+					continue
+				}
+				walk(val)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return []byte(`{"error":"answer hidden: it could not be redacted"}`)
+	}
+	return append(out, '\n')
+}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
@@ -206,5 +207,36 @@ func TestDeliveryTaskShowsWhoAndWhere(t *testing.T) {
 	}
 	if strings.Contains(body, "s3cr3t") || strings.Contains(body, secret) {
 		t.Fatalf("task shows a secret: %s", body)
+	}
+}
+
+// A destination's error answer quoting the customer's email and phone does
+// not put them on asynqmon's dead-letter page.
+func TestMonitoringRedactsErrorTexts(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	api := s.monitoringAPI(true)
+	sk := newSink(t, func(n int, w http.ResponseWriter) {
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"error":"unknown customer","email":"ann.lee@example.com","phone":"+1 555 123 4567","api_key":"k_9f8e7d6c5b4a"}`))
+	})
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	dst := s.destination(tok, map[string]any{"source_id": src, "name": "crm", "integration": "http", "url": sk.URL})
+	ev := s.accept(src, secret, "redact-err-1")
+	s.waitStatus(tok, ev, dst, "failed", 10*time.Second)
+	s.waitArchived(1)
+
+	code, _, body := do(t, "GET", api.URL+"/monitoring/api/queues/delivery/archived_tasks", basicRoot)
+	if code != 200 || !strings.Contains(body, "unknown customer") {
+		t.Fatalf("archived tasks: %d %s", code, body)
+	}
+	for _, leaked := range []string{"ann.lee@example.com", "555 123 45", "k_9f8e7d6c5b4a"} {
+		if strings.Contains(body, leaked) {
+			t.Errorf("dead-letter page shows %q: %s", leaked, body)
+		}
+	}
+	if !strings.Contains(body, "a***@example.com") {
+		t.Errorf("masked email missing: %s", body)
 	}
 }

@@ -18,24 +18,25 @@ func RedactPayload(taskType string, payload []byte) string {
 	if err := dec.Decode(&v); err != nil {
 		return "(payload is not JSON; hidden)"
 	}
-	out, err := json.MarshalIndent(redact(v, ""), "", "  ")
+	out, err := json.MarshalIndent(redact(v, "", plain), "", "  ")
 	if err != nil {
 		return "(payload hidden)"
 	}
 	return string(out)
 }
 
-// redact walks a decoded JSON value; parent is the normalised key holding it.
-func redact(v any, parent string) any {
+// redact walks a decoded JSON value; parent is the normalised key holding
+// it, and inherit the class of the nearest masked key above (plain if none).
+func redact(v any, parent string, inherit fieldClass) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, val := range t {
-			t[k] = redactField(normKey(k), parent, val)
+			t[k] = redactField(normKey(k), parent, inherit, val)
 		}
 		return t
 	case []any:
 		for i := range t {
-			t[i] = redact(t[i], parent)
+			t[i] = redact(t[i], parent, inherit)
 		}
 		return t
 	default:
@@ -126,18 +127,22 @@ func classify(key, parent string) fieldClass {
 
 // redactField masks a field's value by its key. Under a masked key, arrays
 // are masked element by element (emails: [...]) and objects are walked with
-// the key as their parent (address: {line1, ...}).
-func redactField(key, parent string, v any) any {
+// the key as their parent, their plain fields masked like the key
+// (address: {line1, city}, email_addresses: [{value}]).
+func redactField(key, parent string, inherit fieldClass, v any) any {
 	c := classify(key, parent)
+	if c == plain {
+		c = inherit
+	}
 	if c == secret {
 		return "[redacted]"
 	}
 	switch t := v.(type) {
 	case map[string]any:
-		return redact(t, key)
+		return redact(t, key, c)
 	case []any:
 		for i := range t {
-			t[i] = redactField(key, parent, t[i])
+			t[i] = redactField(key, parent, inherit, t[i])
 		}
 		return t
 	case string:
