@@ -28,8 +28,10 @@ type Server struct {
 	Log       zerolog.Logger
 	Now       func() time.Time
 	Metrics   *metrics.Metrics // nil records nothing
-	// /metrics is served on every role, without auth (nil: not served);
-	// /monitoring/ only with the api role, behind the root token (nil: not served).
+	// /metrics is served on every role, behind the root token (nil: not
+	// served; serve's --metrics-addr serves it on a listener of its own,
+	// without auth, instead); /monitoring/ only with the api role, behind
+	// the root token (nil: not served).
 	MetricsHandler    http.Handler
 	MonitoringHandler http.Handler
 
@@ -73,7 +75,7 @@ func (s *Server) Handler(roles Roles) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	if s.MetricsHandler != nil {
-		mux.Handle("GET /metrics", s.MetricsHandler)
+		mux.Handle("GET /metrics", s.rootOnly(s.MetricsHandler.ServeHTTP))
 	}
 	if s.MonitoringHandler != nil && roles.API {
 		mux.Handle("/monitoring/", s.monitoring(s.MonitoringHandler))
@@ -132,7 +134,16 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "redis_unavailable", "redis does not answer: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	// Ready, but say what an operator must fix for events to be durable.
+	out := map[string]any{"status": "ready"}
+	if rs, err := s.Store.RedisSettings(ctx); err == nil {
+		warnings := rs.Warnings()
+		if warnings == nil {
+			warnings = []string{}
+		}
+		out["redis"] = map[string]any{"aof": rs.AOF, "maxmemory_policy": rs.MaxmemoryPolicy, "warnings": warnings}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // recoverer turns a handler panic into a 500 (and a log line) instead of a
