@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -121,6 +122,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		return err
 	}
 	embedded := cfg.RedisURL == ""
+	// go-redis's own notices, as JSON like ours; silent during the start
+	// ping, whose failure is said once, in the error.
+	starting := new(atomic.Bool)
+	starting.Store(true)
+	redis.SetLogger(redisLogger{l: log, quiet: starting})
 	var rdb redis.UniversalClient
 	if embedded {
 		mr := miniredis.NewMiniRedis()
@@ -148,20 +154,20 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		// Short timeouts: with Redis down the receiver must answer 503 fast,
 		// never hang the platform's request.
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = time.Second, 2*time.Second, 2*time.Second, 2*time.Second
-		rdb = redis.NewClient(opt)
-		if err := pingRedis(ctx, rdb, opt.Addr); err != nil {
-			_ = rdb.Close()
-			return err
-		}
 		if cfg.SecretKey == "" {
 			return errors.New("HOOKSHIFT_SECRET_KEY is required with a real Redis: it encrypts webhook secrets and API keys at rest (16+ characters, keep it safe and stable)")
 		}
 		if cfg.AdminToken == "" {
 			return errors.New("HOOKSHIFT_ADMIN_TOKEN is required with a real Redis: it is the operator's root token")
 		}
+		rdb = redis.NewClient(opt)
+		if err := pingRedis(ctx, rdb, opt.Addr); err != nil {
+			_ = rdb.Close()
+			return err
+		}
 	}
+	starting.Store(false)
 	defer rdb.Close()
-	redis.SetLogger(redisLogger{log}) // go-redis's own notices, as JSON like ours
 	sealer, err := store.NewSealer(cfg.SecretKey)
 	if err != nil {
 		return fmt.Errorf("HOOKSHIFT_SECRET_KEY: %w", err)
@@ -246,9 +252,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 
 // redisLogger routes go-redis's internal notices (reconnects, pool errors)
 // into the process log.
-type redisLogger struct{ l zerolog.Logger }
+type redisLogger struct {
+	l     zerolog.Logger
+	quiet *atomic.Bool // while true, notices are dropped
+}
 
 func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	if r.quiet != nil && r.quiet.Load() {
+		return
+	}
 	r.l.Warn().Str("component", "redis").Msgf(format, v...)
 }
 
