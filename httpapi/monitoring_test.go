@@ -239,4 +239,26 @@ func TestMonitoringRedactsErrorTexts(t *testing.T) {
 	if !strings.Contains(body, "a***@example.com") {
 		t.Errorf("masked email missing: %s", body)
 	}
+
+	// The UI is read-only, so it cannot run the dead letter; the admin API can.
+	var archived struct {
+		Tasks []struct {
+			ID string `json:"id"`
+		} `json:"tasks"`
+	}
+	_ = json.Unmarshal([]byte(body), &archived)
+	if len(archived.Tasks) != 1 {
+		t.Fatalf("archived tasks: %s", body)
+	}
+	id := archived.Tasks[0].ID
+	if code, _, _ := do(t, "POST", api.URL+"/monitoring/api/queues/delivery/archived_tasks/"+id+":run", basicRoot); code < 400 {
+		t.Fatalf("read-only UI ran a task: %d", code)
+	}
+	out := s.mustCall(200, "GET", "/v1/dlq", rootToken, nil)
+	if d := out["data"].([]any); len(d) != 1 || d[0].(map[string]any)["id"] != id {
+		t.Fatalf("GET /v1/dlq while the UI is read-only: %v", out)
+	}
+	if out := s.mustCall(202, "POST", "/v1/dlq/replay", rootToken, map[string]any{"ids": []string{id}}); out["replayed"] != float64(1) {
+		t.Fatalf("POST /v1/dlq/replay while the UI is read-only: %v", out)
+	}
 }
