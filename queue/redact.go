@@ -222,7 +222,8 @@ func RedactText(s string) string {
 	}
 	s = reJSONString.ReplaceAllStringFunc(s, func(m string) string {
 		sub := reJSONString.FindStringSubmatch(m)
-		c := classify(normKey(sub[1]), "")
+		// No parent is known in a text: a plain "name" is taken for a person's.
+		c := classify(normKey(sub[1]), "customer")
 		if c == plain {
 			return m
 		}

@@ -77,6 +77,7 @@ func TestRedactText(t *testing.T) {
 		{`HTTP 400: {"error":"customer ann.lee@example.com is not on this plan"}`, []string{"ann.lee@"}, []string{"HTTP 400", "a***@example.com", "not on this plan"}},
 		{`HTTP 422: {"email":"x@y.io","first_name":"Zoë","phone":"0612345678","street":"Main St 1","code":"invalid"}`,
 			[]string{"x@y.io", "Zoë", "0612345678", "Main St"}, []string{"HTTP 422", `"code":"invalid"`, "Z***"}},
+		{`HTTP 400: {"name":"Ann Lee","status":"error"}`, []string{"Ann Lee"}, []string{`"status":"error"`, "A***"}},
 		{`call +44 20 7946 0958 or (555) 123-4567`, []string{"7946 0958", "123-4567"}, []string{"***58", "***67"}},
 		{`Post "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX": dial tcp: i/o timeout`, []string{"XXXXsecretXXXX", "T000/B000"}, []string{"hooks.slack.com/services/***", "i/o timeout"}},
 		{`Post "https://discord.com/api/webhooks/123/abcTOKEN": EOF`, []string{"abcTOKEN"}, []string{"discord.com/api/webhooks/***"}},
