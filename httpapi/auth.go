@@ -82,6 +82,21 @@ func (s *Server) tenantOnly(h tenantHandler) http.HandlerFunc {
 	}
 }
 
+// tenantOrRoot is tenantOnly that also admits the operator's root token, as
+// the zero Tenant: a handler then looks objects up across tenants (the store
+// skips the ownership check for tenant id ""). For the few endpoints where an
+// operator must act on any tenant's object, such as opening or replaying an event.
+func (s *Server) tenantOrRoot(h tenantHandler) http.HandlerFunc {
+	tenant := s.tenantOnly(h)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.isRoot(bearer(r)) {
+			h(w, r, store.Tenant{})
+			return
+		}
+		tenant(w, r)
+	}
+}
+
 // storeError writes the response for a store failure.
 func storeError(w http.ResponseWriter, err error, what string) {
 	if errors.Is(err, store.ErrNotFound) {

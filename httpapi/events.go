@@ -97,14 +97,14 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, t store.Ten
 	}
 	var dests []store.Destination
 	if in.DestinationID != "" {
-		d, err := s.Store.GetDestination(r.Context(), t.ID, in.DestinationID)
+		d, err := s.Store.GetDestination(r.Context(), ev.TenantID, in.DestinationID)
 		if err != nil || d.SourceID != ev.SourceID {
 			writeFieldError(w, invalid("destination_id", "no destination %q on this event's source", in.DestinationID))
 			return
 		}
 		dests = []store.Destination{d}
 	} else {
-		all, err := s.Store.ListDestinations(r.Context(), t.ID, ev.SourceID)
+		all, err := s.Store.ListDestinations(r.Context(), ev.TenantID, ev.SourceID)
 		if err != nil {
 			storeError(w, err, "destinations")
 			return
@@ -123,7 +123,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, t store.Ten
 			return
 		}
 		taskID := queue.ReplayTaskID(ev.ID, d.ID, stamp)
-		if err := s.Queue.EnqueueDelivery(r.Context(), queue.DeliveryPayload{EventID: ev.ID, DestinationID: d.ID}, taskID); err != nil {
+		if err := s.Queue.EnqueueDelivery(r.Context(), queue.DeliveryFor(ev.ID, ev.Type, d), taskID); err != nil {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 			return
 		}

@@ -124,7 +124,9 @@ func TestMetricsCountOutcomes(t *testing.T) {
 
 func (s *stack) scrape() (int, string) {
 	s.t.Helper()
-	resp, err := http.Get(s.api.URL + "/metrics")
+	req, _ := http.NewRequest("GET", s.api.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+rootToken) // /metrics on the main address needs it
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -28,8 +28,8 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/transforms/test", s.tenantOnly(s.testTransform))
 
 	mux.HandleFunc("GET /v1/events", s.tenantOnly(s.listEvents))
-	mux.HandleFunc("GET /v1/events/{id}", s.tenantOnly(s.getEvent))
-	mux.HandleFunc("POST /v1/events/{id}/replay", s.tenantOnly(s.replayEvent))
+	mux.HandleFunc("GET /v1/events/{id}", s.tenantOrRoot(s.getEvent))
+	mux.HandleFunc("POST /v1/events/{id}/replay", s.tenantOrRoot(s.replayEvent))
 	mux.HandleFunc("POST /v1/destinations/{id}/replay", s.tenantOnly(s.replayDestination))
 }
 

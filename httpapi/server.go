@@ -28,8 +28,10 @@ type Server struct {
 	Log       zerolog.Logger
 	Now       func() time.Time
 	Metrics   *metrics.Metrics // nil records nothing
-	// /metrics is served on every role, without auth (nil: not served);
-	// /monitoring/ only with the api role, behind the root token (nil: not served).
+	// /metrics is served on every role, behind the root token (nil: not
+	// served; serve's --metrics-addr serves it on a listener of its own,
+	// without auth, instead); /monitoring/ only with the api role, behind
+	// the root token (nil: not served).
 	MetricsHandler    http.Handler
 	MonitoringHandler http.Handler
 
@@ -41,8 +43,9 @@ type Server struct {
 	ReceiveTimeout time.Duration // bound on the receiver's Redis work, default 3s
 	RotationGrace  time.Duration // how long a rotated-out secret stays valid, default 24h
 
-	cacheOnce sync.Once
-	sources   *sourceCache
+	cacheOnce   sync.Once
+	sources     *sourceCache
+	deadLetters *queue.DeadLetters
 }
 
 func (s *Server) sourceCache() *sourceCache {
@@ -72,16 +75,17 @@ func (s *Server) Handler(roles Roles) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	if s.MetricsHandler != nil {
-		mux.Handle("GET /metrics", s.MetricsHandler)
+		mux.Handle("GET /metrics", s.rootOnly(s.MetricsHandler.ServeHTTP))
 	}
 	if s.MonitoringHandler != nil && roles.API {
-		mux.Handle("/monitoring/", s.operatorAuth(s.MonitoringHandler))
+		mux.Handle("/monitoring/", s.monitoring(s.MonitoringHandler))
 	}
 	if roles.Receiver {
 		mux.HandleFunc("POST /v1/webhooks/{source_id}", s.receive)
 	}
 	if roles.API {
 		s.adminRoutes(mux)
+		s.operatorRoutes(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
@@ -130,7 +134,16 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "redis_unavailable", "redis does not answer: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	// Ready, but say what an operator must fix for events to be durable.
+	out := map[string]any{"status": "ready"}
+	if rs, err := s.Store.RedisSettings(ctx); err == nil {
+		warnings := rs.Warnings()
+		if warnings == nil {
+			warnings = []string{}
+		}
+		out["redis"] = map[string]any{"aof": rs.AOF, "maxmemory_policy": rs.MaxmemoryPolicy, "warnings": warnings}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // recoverer turns a handler panic into a 500 (and a log line) instead of a

@@ -5,6 +5,9 @@
 package metrics
 
 import (
+	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -95,26 +98,130 @@ func (m *Metrics) Delivered(integration, outcome string, responded, age time.Dur
 	}
 }
 
-// QueueCollector exports asynq queue sizes by state, read on each scrape.
+// QueueCollector exports asynq queue sizes by state, and whether Redis
+// answers, read on each scrape. While Redis is down it reports
+// hookshift_redis_up 0 and no queue sample at all: a zero would read as
+// "no dead letters" and clear the very alerts that should hold.
 type QueueCollector struct {
 	Inspector *asynq.Inspector
 	Queues    []string
+	Ping      func(context.Context) error // whether Redis answers; nil skips hookshift_redis_up
 }
 
-var queueSize = prometheus.NewDesc("hookshift_queue_tasks", "Tasks in an asynq queue by state.", []string{"queue", "state"}, nil)
+var (
+	queueSize = prometheus.NewDesc("hookshift_queue_tasks", "Tasks in an asynq queue by state.", []string{"queue", "state"}, nil)
+	redisUp   = prometheus.NewDesc("hookshift_redis_up", "1 if Redis answered a ping at this scrape, else 0.", nil, nil)
+)
+
+// scrapeTimeout bounds the Redis reads of one scrape.
+const scrapeTimeout = 2 * time.Second
 
 // Describe implements prometheus.Collector.
-func (c QueueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueSize }
+func (c QueueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueSize
+	if c.Ping != nil {
+		ch <- redisUp
+	}
+}
 
-// Collect implements prometheus.Collector. A queue never used yet reports zeros.
+// Collect implements prometheus.Collector. A queue that does not exist yet
+// reports zeros; a queue that cannot be read reports nothing.
 func (c QueueCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.Ping != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+		err := c.Ping(ctx)
+		cancel()
+		up := 1.0
+		if err != nil {
+			up = 0
+		}
+		ch <- prometheus.MustNewConstMetric(redisUp, prometheus.GaugeValue, up)
+		if err != nil {
+			return
+		}
+	}
+	existing, err := c.Inspector.Queues()
+	if err != nil {
+		return
+	}
 	for _, q := range c.Queues {
 		var pending, active, scheduled, retry, archived int
-		if info, err := c.Inspector.GetQueueInfo(q); err == nil {
+		if slices.Contains(existing, q) {
+			info, err := c.Inspector.GetQueueInfo(q)
+			if err != nil {
+				continue
+			}
 			pending, active, scheduled, retry, archived = info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived
 		}
 		for state, n := range map[string]int{"pending": pending, "active": active, "scheduled": scheduled, "retry": retry, "archived": archived} {
 			ch <- prometheus.MustNewConstMetric(queueSize, prometheus.GaugeValue, float64(n), q, state)
+		}
+	}
+}
+
+// DestinationCollector exports how many destinations are disabled and how
+// many have an open circuit, by integration (a bounded set: the catalog's).
+// Counting reads every destination, so a count is reused for MaxAge; when it
+// cannot be read, nothing is reported rather than a misleading zero.
+type DestinationCollector struct {
+	// Census counts destinations by integration: disabled, and with an open circuit.
+	Census       func(context.Context) (disabled, circuitOpen map[string]int, err error)
+	Integrations []string      // every integration, so a zero is reported for each
+	MaxAge       time.Duration // how long a count is reused, default 30s
+	Now          func() time.Time
+
+	mu       sync.Mutex
+	at       time.Time
+	disabled map[string]int
+	open     map[string]int
+}
+
+var (
+	destDisabled = prometheus.NewDesc("hookshift_destinations_disabled", "Destinations disabled (410 Gone, or failing for days), by integration.", []string{"integration"}, nil)
+	destOpen     = prometheus.NewDesc("hookshift_destinations_circuit_open", "Enabled destinations whose circuit is open (deliveries wait), by integration.", []string{"integration"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c *DestinationCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- destDisabled
+	ch <- destOpen
+}
+
+// Collect implements prometheus.Collector.
+func (c *DestinationCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	maxAge := c.MaxAge
+	if maxAge <= 0 {
+		maxAge = 30 * time.Second
+	}
+	if c.disabled == nil || now().Sub(c.at) >= maxAge {
+		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+		disabled, open, err := c.Census(ctx)
+		cancel()
+		if err != nil {
+			c.disabled, c.open = nil, nil
+			return
+		}
+		c.disabled, c.open, c.at = disabled, open, now()
+	}
+	for _, m := range []struct {
+		desc *prometheus.Desc
+		n    map[string]int
+	}{{destDisabled, c.disabled}, {destOpen, c.open}} {
+		seen := map[string]bool{}
+		for _, integ := range c.Integrations {
+			seen[integ] = true
+			ch <- prometheus.MustNewConstMetric(m.desc, prometheus.GaugeValue, float64(m.n[integ]), integ)
+		}
+		for integ, n := range m.n {
+			if !seen[integ] {
+				ch <- prometheus.MustNewConstMetric(m.desc, prometheus.GaugeValue, float64(n), integ)
+			}
 		}
 	}
 }

@@ -56,7 +56,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if store.Terminal(del.Status) {
 			continue // done by an earlier run of this task
 		}
-		if err := f.Client.EnqueueDelivery(ctx, DeliveryPayload{EventID: p.EventID, DestinationID: d.ID}, ""); err != nil {
+		if err := f.Client.EnqueueDelivery(ctx, DeliveryFor(p.EventID, p.Type, d), ""); err != nil {
 			return err
 		}
 		n++

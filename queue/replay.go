@@ -35,6 +35,10 @@ func (rp *Replayer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log := rp.Log.With().Str("destination_id", p.DestinationID).Str("replay", p.Stamp).Logger()
 	step := time.Duration(float64(time.Second) / p.PerSecond)
+	// Labels for the operator's view of each task; ids alone if the
+	// destination cannot be read now (the delivery reads it again anyway).
+	dest, _ := rp.Store.GetDestination(ctx, "", p.DestinationID)
+	dest.ID = p.DestinationID
 	enqueued, skipped := 0, 0
 	for cursor, n := "", 0; n < MaxReplay; {
 		fs, next, err := rp.Store.FailedDeliveries(ctx, p.DestinationID, p.Since, min(1000, MaxReplay-n), cursor)
@@ -51,7 +55,7 @@ func (rp *Replayer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 				skipped++ // replayed meanwhile, or past its retention
 				continue
 			}
-			del := DeliveryPayload{EventID: f.EventID, DestinationID: p.DestinationID}
+			del := DeliveryFor(f.EventID, "", dest)
 			if err := rp.Client.EnqueueDeliveryIn(ctx, del, ReplayTaskID(f.EventID, p.DestinationID, p.Stamp), time.Duration(enqueued)*step); err != nil {
 				// Put it back where this task's retry (or a new replay) finds it.
 				_ = rp.Store.SetDeliveryStatus(ctx, f.EventID, p.DestinationID, store.StatusFailed)

@@ -9,24 +9,37 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookshift/hookshift/store"
 )
 
-// Queue names, shown in asynqmon.
+// Queue names, shown in asynqmon. ingest and delivery are a contract
+// (API.md); the others are named for what they hold.
 const (
 	QueueIngest   = "ingest"   // accepted events: record and fan out
-	QueueFanout   = "fanout"   // bulk replays: re-fan a destination's failures
+	QueueReplay   = "replay"   // bulk replays: re-run a destination's failures
 	QueueDelivery = "delivery" // one send to one destination
+
+	// queueFanoutLegacy was QueueReplay's name; workers still drain it so
+	// that a replay queued before an upgrade runs, but it is not created.
+	queueFanoutLegacy = "fanout"
 )
+
+// Queues are every queue hookshift enqueues to: what the worker serves,
+// what EnsureQueues creates and what the metrics report.
+func Queues() []string { return append([]string{QueueIngest, QueueReplay}, DeliveryQueues()...) }
 
 // Task types.
 const (
 	TypeIngest   = "event:ingest"
 	TypeReplay   = "destination:replay"
 	TypeDelivery = "delivery:send"
+	typeMarker   = "queue:marker" // see EnsureQueues; never runs
 )
 
 // IngestPayload is the ingest task: everything needed to record the event,
@@ -42,12 +55,28 @@ type IngestPayload struct {
 	Body       json.RawMessage `json:"body"`
 }
 
-// DeliveryPayload is the delivery task. It carries ids only: the payload is
-// stored once, with the event.
+// DeliveryPayload is the delivery task. It carries ids, not the event: the
+// payload is stored once, with the event. The labels after the ids are for
+// the operator reading the task in asynqmon or the dead letters (whose, to
+// where, what); the worker reads the destination afresh and never trusts them.
+// None of them is a secret.
 type DeliveryPayload struct {
-	EventID       string `json:"event_id"`
-	DestinationID string `json:"destination_id"`
+	EventID         string `json:"event_id"`
+	DestinationID   string `json:"destination_id"`
+	TenantID        string `json:"tenant_id,omitempty"`
+	DestinationName string `json:"destination_name,omitempty"`
+	Integration     string `json:"integration,omitempty"`
+	EventType       string `json:"event_type,omitempty"`
 }
+
+// DeliveryFor is the delivery task of an event of type eventType to d.
+func DeliveryFor(eventID, eventType string, d store.Destination) DeliveryPayload {
+	return DeliveryPayload{EventID: eventID, DestinationID: d.ID, TenantID: d.TenantID,
+		DestinationName: d.Name, Integration: d.Integration, EventType: eventType}
+}
+
+// DeliveryQueues are the queues delivery tasks go to.
+func DeliveryQueues() []string { return []string{QueueDelivery} }
 
 // ingestMaxRetry bounds retries of the ingest task, which fail only while
 // Redis is unhealthy; with the backoff below it spans about a day.
@@ -138,7 +167,7 @@ func (c *Client) EnqueueReplay(ctx context.Context, p ReplayPayload) error {
 		return fmt.Errorf("encode replay task: %w", err)
 	}
 	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeReplay, b), asynq.TaskID("replay:"+p.DestinationID+":"+p.Stamp),
-		asynq.Queue(QueueFanout), asynq.MaxRetry(ingestMaxRetry))
+		asynq.Queue(QueueReplay), asynq.MaxRetry(ingestMaxRetry))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue replay of %s: %w", p.DestinationID, err)
 	}
@@ -151,4 +180,33 @@ func (c *Client) EnqueueReplay(ctx context.Context, p ReplayPayload) error {
 // it is event id + destination id whatever the task id (see Headers).
 func ReplayTaskID(eventID, destID, stamp string) string {
 	return DeliveryTaskID(eventID, destID) + ":replay:" + stamp
+}
+
+// EnsureQueues makes every queue exist in Redis from the start, so asynqmon
+// and the metrics show each one (empty) before its first task, instead of
+// "queue not found". asynq registers a queue when a task is first enqueued
+// to it and has no call to create one, so this enqueues a marker task far in
+// the future and deletes it at once: the queue stays registered. A marker a
+// crash leaves behind is a no-op for the worker.
+func (c *Client) EnsureQueues(ctx context.Context, rdb redis.UniversalClient) error {
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	have, err := insp.Queues()
+	if err != nil {
+		return fmt.Errorf("list queues: %w", err)
+	}
+	for _, q := range Queues() {
+		if slices.Contains(have, q) {
+			continue
+		}
+		id := "queue-marker:" + q
+		_, err := c.ac.EnqueueContext(ctx, asynq.NewTask(typeMarker, nil), asynq.Queue(q), asynq.TaskID(id),
+			asynq.ProcessIn(24*time.Hour), asynq.MaxRetry(0))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("create queue %s: %w", q, err)
+		}
+		if err := insp.DeleteTask(q, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("create queue %s: remove marker: %w", q, err)
+		}
+	}
+	return nil
 }

@@ -39,7 +39,7 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 	log := o.Log
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              o.Concurrency,
-		Queues:                   map[string]int{QueueIngest: 6, QueueDelivery: 4, QueueFanout: 1},
+		Queues:                   map[string]int{QueueIngest: 6, QueueDelivery: 4, QueueReplay: 1, queueFanoutLegacy: 1},
 		RetryDelayFunc:           retryDelay(o.Schedule),
 		IsFailure:                isFailure,
 		ShutdownTimeout:          o.ShutdownTimeout,
@@ -56,6 +56,7 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 	mux.Handle(TypeIngest, fan)
 	mux.Handle(TypeDelivery, del)
 	mux.Handle(TypeReplay, rep)
+	mux.HandleFunc(typeMarker, func(context.Context, *asynq.Task) error { return nil })
 	return srv, mux
 }
 

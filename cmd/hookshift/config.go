@@ -27,6 +27,9 @@ type config struct {
 	LogLevel        string
 	// MonitoringReadOnly makes /monitoring/ view-only (no delete, run or archive).
 	MonitoringReadOnly bool
+	// operators
+	MetricsAddr string // own listener for /metrics, without auth; empty serves it on Addr behind the root token
+	addrSet     bool   // --addr or HOOKSHIFT_ADDR was given; embedded mode binds 127.0.0.1:8080 otherwise
 }
 
 func env(name, def string) string {
@@ -70,9 +73,13 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.DurationVar(&c.TransformTime, "transform-timeout", envDuration("HOOKSHIFT_TRANSFORM_TIMEOUT", time.Second), "wall-time limit of one transform run")
 	fs.BoolVar(&c.MonitoringReadOnly, "monitoring-read-only", os.Getenv("HOOKSHIFT_MONITORING_READ_ONLY") == "true", "make the /monitoring/ UI view-only")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKSHIFT_LOG_LEVEL", "info"), "debug, info, warn or error")
+	// operators
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("HOOKSHIFT_METRICS_ADDR", ""), "serve /metrics here, without auth (keep it private); empty serves it on the main address behind the root token (HOOKSHIFT_METRICS_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
+	_, c.addrSet = os.LookupEnv("HOOKSHIFT_ADDR")
+	fs.Visit(func(f *flag.Flag) { c.addrSet = c.addrSet || f.Name == "addr" || f.Name == "hookshift-addr" })
 	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
 	return c, fs, applyEnv(fs)
 }

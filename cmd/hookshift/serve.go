@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -53,11 +54,61 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := newLogger(stdout, cfg.LogLevel)
 	if err := serve(ctx, cfg, log, stderr); err != nil {
-		log.Error().Err(err).Msg("hookshift stopped")
+		// A process that never started says why in one line, on stderr.
+		if !errors.As(err, new(startError)) {
+			log.Error().Err(err).Msg("hookshift stopped")
+		}
 		fmt.Fprintln(stderr, "hookshift:", err)
 		return 1
 	}
 	return 0
+}
+
+// startError is a failure before serve listens: the process never ran.
+type startError struct{ error }
+
+func (e startError) Unwrap() error { return e.error }
+
+// embeddedAddr is the default address in embedded (try-it) mode: it prints
+// the root token, so it is reachable from this machine only.
+const embeddedAddr = "127.0.0.1:8080"
+
+// listenAddr is where serve listens: the address given, else embeddedAddr
+// in embedded mode (the flag default, :8080, otherwise).
+func listenAddr(cfg config, embedded bool) string {
+	if embedded && !cfg.addrSet {
+		return embeddedAddr
+	}
+	return cfg.Addr
+}
+
+// startPingTimeout bounds the start-up check that Redis answers.
+const startPingTimeout = 5 * time.Second
+
+// pingRedis checks at start that Redis answers, so a wrong address fails
+// fast with one line instead of a process that listens and then logs
+// connection errors. Once started, serve rides out outages.
+func pingRedis(ctx context.Context, rdb redis.UniversalClient, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, startPingTimeout)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("cannot reach Redis at %s: %v; start Redis there, or set HOOKSHIFT_REDIS_URL (--redis-url) to a running one (unset it to try hookshift with an embedded, throw-away Redis)", addr, err)
+	}
+	return nil
+}
+
+// warnRedisSettings says loudly, at start, when Redis may lose acknowledged
+// events: no AOF, or a maxmemory-policy that evicts. /readyz shows the same.
+func warnRedisSettings(ctx context.Context, st *store.Store, log zerolog.Logger, banner io.Writer) {
+	rs, err := st.RedisSettings(ctx)
+	if err != nil {
+		log.Warn().Err(err).Msg("could not read the Redis settings (INFO); check appendonly yes and maxmemory-policy noeviction yourself")
+		return
+	}
+	for _, w := range rs.Warnings() {
+		log.Warn().Bool("aof", rs.AOF).Str("maxmemory_policy", rs.MaxmemoryPolicy).Msg(w)
+		fmt.Fprintln(banner, "WARNING:", w)
+	}
 }
 
 func newLogger(w io.Writer, level string) zerolog.Logger {
@@ -68,7 +119,13 @@ func newLogger(w io.Writer, level string) zerolog.Logger {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Str("service", "hookshift").Logger()
 }
 
-func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer) error {
+func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer) (err error) {
+	listening := false
+	defer func() {
+		if err != nil && !listening {
+			err = startError{err}
+		}
+	}()
 	rl, err := parseRoles(cfg.Roles)
 	if err != nil {
 		return err
@@ -78,6 +135,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		return err
 	}
 	embedded := cfg.RedisURL == ""
+	// go-redis's own notices, as JSON like ours; silent during the start
+	// ping, whose failure is said once, in the error.
+	starting := new(atomic.Bool)
+	starting.Store(true)
+	redis.SetLogger(redisLogger{l: log, quiet: starting})
 	var rdb redis.UniversalClient
 	if embedded {
 		mr := miniredis.NewMiniRedis()
@@ -96,6 +158,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 			// Try-it mode delivers to a local sink; production never does this.
 			allow, _ = egress.ParseAllow("127.0.0.0/8")
 		}
+		cfg.Addr = listenAddr(cfg, true)
 	} else {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -104,30 +167,59 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		// Short timeouts: with Redis down the receiver must answer 503 fast,
 		// never hang the platform's request.
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = time.Second, 2*time.Second, 2*time.Second, 2*time.Second
-		rdb = redis.NewClient(opt)
 		if cfg.SecretKey == "" {
 			return errors.New("HOOKSHIFT_SECRET_KEY is required with a real Redis: it encrypts webhook secrets and API keys at rest (16+ characters, keep it safe and stable)")
 		}
 		if cfg.AdminToken == "" {
 			return errors.New("HOOKSHIFT_ADMIN_TOKEN is required with a real Redis: it is the operator's root token")
 		}
+		rdb = redis.NewClient(opt)
+		if err := pingRedis(ctx, rdb, opt.Addr); err != nil {
+			_ = rdb.Close()
+			return err
+		}
 	}
+	starting.Store(false)
 	defer rdb.Close()
-	redis.SetLogger(redisLogger{log}) // go-redis's own notices, as JSON like ours
 	sealer, err := store.NewSealer(cfg.SecretKey)
 	if err != nil {
 		return fmt.Errorf("HOOKSHIFT_SECRET_KEY: %w", err)
 	}
 	st := store.New(rdb, sealer, store.Options{EventRetention: cfg.EventRetention, DedupeWindow: cfg.DedupeWindow})
+	if !embedded {
+		warnRedisSettings(ctx, st, log, banner)
+	}
 	schedule := queue.DefaultSchedule()
 	qc := queue.NewClient(rdb, schedule)
 	defer qc.Close()
+	if err := qc.EnsureQueues(ctx, rdb); err != nil {
+		return fmt.Errorf("create the queues: %w", err)
+	}
 	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime, Helpers: integrations.ScriptHelpers()})
 	policy := egress.Policy{Allow: allow}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: []string{queue.QueueIngest, queue.QueueFanout, queue.QueueDelivery}})
+	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: queue.Queues(), Ping: st.Ping},
+		&metrics.DestinationCollector{Integrations: integrationNames(), Census: func(ctx context.Context) (map[string]int, map[string]int, error) {
+			c, err := st.DestinationCensus(ctx)
+			return c.Disabled, c.CircuitOpen, err
+		}})
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	var apiMetrics http.Handler = metricsHandler // on the main address, behind the root token
+	if cfg.MetricsAddr != "" {
+		apiMetrics = nil
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w", cfg.MetricsAddr, err)
+		}
+		go func() { _ = ms.Serve(mln) }()
+		defer ms.Close()
+		log.Info().Str("addr", mln.Addr().String()).Msg("metrics listening (no auth: keep this address private)")
+	}
 
 	if rl.worker {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}
@@ -143,7 +235,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	}
 
 	api := &httpapi.Server{Store: st, Queue: qc, Engine: engine, Egress: policy, RootToken: cfg.AdminToken, Log: log,
-		MaxBodyBytes: cfg.MaxBodyBytes, SourceCacheTTL: 2 * time.Second, Metrics: m, MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		MaxBodyBytes: cfg.MaxBodyBytes, SourceCacheTTL: 2 * time.Second, Metrics: m, MetricsHandler: apiMetrics,
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
 	hs := &http.Server{Addr: cfg.Addr, Handler: api.Handler(httpapi.Roles{Receiver: rl.receiver, API: rl.api}),
@@ -152,6 +244,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	listening = true
 	log.Info().Str("addr", ln.Addr().String()).Str("roles", cfg.Roles).Bool("embedded_redis", embedded).Msg("hookshift listening")
 	if embedded {
 		printEmbeddedBanner(banner, ln.Addr().String(), cfg.AdminToken)
@@ -172,9 +265,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 
 // redisLogger routes go-redis's internal notices (reconnects, pool errors)
 // into the process log.
-type redisLogger struct{ l zerolog.Logger }
+type redisLogger struct {
+	l     zerolog.Logger
+	quiet *atomic.Bool // while true, notices are dropped
+}
 
 func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	if r.quiet != nil && r.quiet.Load() {
+		return
+	}
 	r.l.Warn().Str("component", "redis").Msgf(format, v...)
 }
 
@@ -227,4 +326,14 @@ In a third terminal, from the repository's root:
   hookshift events show $(hookshift events search --json | jq -r '.data[0].id')
 
 `, base, token)
+}
+
+// integrationNames are the catalog's integrations, the label values of the
+// destination gauges.
+func integrationNames() []string {
+	var out []string
+	for _, sp := range integrations.Catalog() {
+		out = append(out, sp.Name)
+	}
+	return out
 }
