@@ -32,10 +32,20 @@ import (
 // PHP would reformat floats and overflowing integers, and an object whose
 // keys are "0".."n-1" stays an object where PHP would write a list.
 //
+// The body's nesting is bounded by maxDepth (0: DefaultMaxDepth) before
+// anything is decoded: the encoder recurses once per level, and this runs
+// before the signature is checked.
+//
 // The input must be valid UTF-8 and may not repeat a key: PHP would keep the
 // last value at the first position, and other parsers differ, so a repeated
 // key would let the signed text and the fields we read disagree.
-func phpJSONWithout(body []byte, omit string) (out []byte, omitted string, found bool, err error) {
+func phpJSONWithout(body []byte, omit string, maxDepth int) (out []byte, omitted string, found bool, err error) {
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	if err := CheckDepth(body, maxDepth); err != nil {
+		return nil, "", false, err
+	}
 	if !utf8.Valid(body) {
 		return nil, "", false, errors.New("body is not valid UTF-8")
 	}
@@ -48,7 +58,7 @@ func phpJSONWithout(body []byte, omit string) (out []byte, omitted string, found
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, "", false, errors.New("body must be a JSON object")
 	}
-	e := phpEncoder{dec: dec}
+	e := phpEncoder{dec: dec, maxDepth: maxDepth, depth: 1}
 	if err := e.object(omit, &omitted, &found); err != nil {
 		return nil, "", false, err
 	}
@@ -59,8 +69,10 @@ func phpJSONWithout(body []byte, omit string) (out []byte, omitted string, found
 }
 
 type phpEncoder struct {
-	dec *json.Decoder
-	buf bytes.Buffer
+	dec      *json.Decoder
+	buf      bytes.Buffer
+	depth    int // levels open, the top-level object included
+	maxDepth int // a second guard behind CheckDepth: recursion stops here
 }
 
 // object encodes the members of an object whose '{' has been read. omit (only
@@ -124,6 +136,12 @@ func (e *phpEncoder) value() error {
 	}
 	switch v := tok.(type) {
 	case json.Delim:
+		if v == '{' || v == '[' {
+			if e.depth++; e.depth > e.maxDepth {
+				return &DepthError{Max: e.maxDepth}
+			}
+			defer func() { e.depth-- }()
+		}
 		switch v {
 		case '{':
 			return e.object("", nil, nil)
