@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/store"
 )
 
 // config is everything `hookshift serve` can be told, from the environment
@@ -26,6 +29,9 @@ type config struct {
 	LogLevel        string
 	// MonitoringReadOnly makes /monitoring/ view-only (no delete, run or archive).
 	MonitoringReadOnly bool
+	// receive path (issue 9): nesting of inbound JSON, live secrets per source
+	MaxJSONDepth   int
+	MaxLiveSecrets int
 }
 
 func env(name, def string) string {
@@ -68,7 +74,14 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.DurationVar(&c.TransformTime, "transform-timeout", envDuration("HOOKSHIFT_TRANSFORM_TIMEOUT", time.Second), "wall-time limit of one transform run")
 	fs.BoolVar(&c.MonitoringReadOnly, "monitoring-read-only", os.Getenv("HOOKSHIFT_MONITORING_READ_ONLY") == "true", "make the /monitoring/ UI view-only")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKSHIFT_LOG_LEVEL", "info"), "debug, info, warn or error")
+	// receive path (issue 9)
+	fs.IntVar(&c.MaxJSONDepth, "max-json-depth", receiveEnvInt("HOOKSHIFT_MAX_JSON_DEPTH", inbound.DefaultMaxDepth), fmt.Sprintf("deepest JSON nesting of an inbound webhook body, 1 to %d (HOOKSHIFT_MAX_JSON_DEPTH)", inbound.MaxDepthCeiling))
+	fs.IntVar(&c.MaxLiveSecrets, "max-live-secrets", receiveEnvInt("HOOKSHIFT_MAX_LIVE_SECRETS", store.DefaultMaxLiveSecrets), "secrets a source may hold at once: the current one and rotated-out ones in their grace window, 2 to 16 (HOOKSHIFT_MAX_LIVE_SECRETS)")
 	if err := fs.Parse(args); err != nil {
+		return c, fs, err
+	}
+	if err := checkReceiveLimits(c); err != nil {
+		fmt.Fprintln(fs.Output(), err)
 		return c, fs, err
 	}
 	return c, fs, nil
