@@ -174,7 +174,7 @@ func signCryptomus(config json.RawMessage, secret, _ string, body []byte, _ time
 	if secret == "" {
 		return nil, nil, ErrNoSecret
 	}
-	signed, _, _, err := phpJSONWithout(body, "sign", 0)
+	signed, _, _, err := phpJSONWithout(body, "sign", MaxDepthCeiling) // a sender's tool, not the receive path
 	if err != nil {
 		return nil, nil, fmt.Errorf("cryptomus sign: %w", err)
 	}
