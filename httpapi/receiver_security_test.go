@@ -387,3 +387,84 @@ func TestUnsignedAnswerDoesNotRevealSecretCount(t *testing.T) {
 		t.Errorf("10th live secret of a legacy source: %d %v, want 401 (only the newest 3 are tried)", code, out)
 	}
 }
+
+// HMAC presets (GitHub, Shopify) sign only the body. A captured request
+// replayed with a new delivery-id header is a duplicate, not a new event,
+// and one replayed with another event-type header is a duplicate too, so it
+// is not routed to the destinations of that type.
+func TestHMACReplayWithChangedHeadersIsDuplicate(t *testing.T) {
+	cases := []struct {
+		preset, secret, file string
+		idHeader, typeHeader string
+		typ, otherType       string
+	}{
+		{"github", "github-webhook-secret-0123456789", "hmac/github-sponsorship.json",
+			"X-GitHub-Delivery", "X-GitHub-Event", "sponsorship", "push"},
+		{"shopify", "shpss_0123456789abcdef0123456789abcdef", "hmac/shopify-orders-paid.json",
+			"X-Shopify-Webhook-Id", "X-Shopify-Topic", "orders/paid", "refunds/create"},
+	}
+	for _, c := range cases {
+		t.Run(c.preset, func(t *testing.T) {
+			s := newStack(t)
+			s.startWorker()
+			tok := s.tenant("acme")
+			config := json.RawMessage(`{"preset":"` + c.preset + `"}`)
+			src := s.mustCall(201, "POST", "/v1/sources", tok, map[string]any{"name": c.preset, "kind": "hmac",
+				"config": config, "secret": c.secret})["id"].(string)
+			meant, other := newSink(t, nil), newSink(t, nil)
+			dMeant := s.destination(tok, map[string]any{"source_id": src, "name": "meant", "integration": "http",
+				"url": meant.URL, "event_types": []string{c.typ}})
+			s.destination(tok, map[string]any{"source_id": src, "name": "other", "integration": "http",
+				"url": other.URL, "event_types": []string{c.otherType}})
+
+			h, body := sign(t, "hmac", config, c.secret, "delivery-1", readFile(t, c.file))
+			h.Set(c.typeHeader, c.typ)
+			code, first := postWebhook(t, s.api.URL, src, h, body)
+			if code != 202 {
+				t.Fatalf("genuine request: %d %v, want 202", code, first)
+			}
+			evID := first["event_id"].(string)
+
+			replays := []struct {
+				label string
+				set   map[string]string
+			}{
+				{"new delivery id", map[string]string{c.idHeader: "delivery-2"}},
+				{"new delivery id and another type", map[string]string{c.idHeader: "delivery-3", c.typeHeader: c.otherType}},
+				{"no delivery id", map[string]string{c.idHeader: ""}},
+			}
+			for _, r := range replays {
+				rh := h.Clone()
+				for k, v := range r.set {
+					if v == "" {
+						rh.Del(k)
+					} else {
+						rh.Set(k, v)
+					}
+				}
+				code, out := postWebhook(t, s.api.URL, src, rh, body)
+				if code != 200 || out["duplicate"] != true || out["event_id"] != evID {
+					t.Errorf("replay with %s: %d %v, want 200 duplicate of %s", r.label, code, out, evID)
+				}
+			}
+
+			s.waitStatus(tok, evID, dMeant, "delivered", 10*time.Second)
+			_, ev := s.call("GET", "/v1/events/"+evID, tok, nil)
+			if ev["type"] != c.typ {
+				t.Errorf("event type = %v, want %q (the genuine request's)", ev["type"], c.typ)
+			}
+			if n := len(meant.got()); n != 1 {
+				t.Errorf("destination for %s got %d requests, want 1", c.typ, n)
+			}
+			// The fan-out of the one event is done (its delivery finished):
+			// the destination of the other type got nothing.
+			if n := len(other.got()); n != 0 {
+				t.Errorf("destination for %s got %d requests: a replay was rerouted", c.otherType, n)
+			}
+			_, list := s.call("GET", "/v1/events?source_id="+src, tok, nil)
+			if n := len(list["data"].([]any)); n != 1 {
+				t.Errorf("%d events recorded, want 1", n)
+			}
+		})
+	}
+}
