@@ -54,9 +54,8 @@ func TestPHPJSONDepth(t *testing.T) {
 	if _, _, _, err := phpJSONWithout([]byte(at), "sign", 7); !errors.Is(err, ErrBody) {
 		t.Fatalf("8 levels at a limit of 7: %v, want a depth error", err)
 	}
-	e := phpEncoder{maxDepth: 2, depth: 1}
-	e.dec = json.NewDecoder(strings.NewReader(`[[1]]`))
-	if err := e.value(); err == nil || !strings.Contains(err.Error(), "nested deeper than 2") {
+	e := phpEncoder{in: []byte(`[[[1]]]`), maxDepth: 2}
+	if _, err := e.value(0); err == nil || !strings.Contains(err.Error(), "nested deeper than 2") {
 		t.Fatalf("encoder without the pre-scan: %v, want its own depth error", err)
 	}
 }
@@ -166,6 +165,27 @@ func TestCheckKey(t *testing.T) {
 		}
 		if err != nil && (!strings.Contains(err.Error(), "at least 16 bytes") || strings.Contains(err.Error(), tc.secret)) {
 			t.Errorf("%s: message %q must name the minimum and not the secret", tc.kind, err)
+		}
+	}
+}
+
+// The PHP re-encoding runs before the signature is checked, so what it costs
+// per member is what an unauthenticated caller can spend. Its allocations do
+// not grow with the number of members, values or small objects (the
+// json.Decoder-based encoder it replaced made ~12 per `{"b":1}`).
+func TestPHPJSONAllocationsDoNotGrowWithMembers(t *testing.T) {
+	for name, body := range map[string][]byte{
+		"small objects":   []byte(`{"a":[` + strings.Repeat(`{"b":1,"c":"x\/y"},`, 50000) + `{}]}`),
+		"escaped strings": []byte(`{"a":[` + strings.Repeat(`"\u00e9\u2028",`, 50000) + `""]}`),
+		"escaped keys":    []byte(`{"a":[` + strings.Repeat(`{"\u0061":1,"\u0062":2},`, 50000) + `{}]}`),
+	} {
+		allocs := testing.AllocsPerRun(1, func() {
+			if _, _, _, err := phpJSONWithout(body, "sign", 0); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs > 64 {
+			t.Errorf("%s (%d bytes): %.0f allocations, want at most 64 whatever the size", name, len(body), allocs)
 		}
 	}
 }

@@ -276,13 +276,17 @@ func FuzzCryptomus(f *testing.F) {
 	})
 }
 
-// FuzzPHPJSON: the re-encoder never panics, and what it writes is valid JSON
-// with the same meaning, a fixed point of itself, and free of unescaped "/".
+// FuzzPHPJSON: the re-encoder never panics, agrees with the reference
+// encoder, and what it writes is valid JSON with the same meaning, a fixed
+// point of itself, and free of unescaped "/".
 func FuzzPHPJSON(f *testing.F) {
 	for _, s := range []string{
 		cryptomusBody, `{"a":{},"b":[{}],"sign":"x"}`, `{"s":"\u2028\u0000\ud83d\ude80 \/ \"\\"}`,
 		`{"n":[1,-0.5e10,1E+2]}`, `{"a":{"a":{"a":[[[]]]}}}`, `{"":"","sign":""}`,
 		`{"a":` + strings.Repeat("[", DefaultMaxDepth-1) + strings.Repeat("]", DefaultMaxDepth-1) + `}`,
+		`{"s":"\ud800\u0041 \udc00 \ud83d\ude80 \ud83d\ud83d\ude80","k\u0061":1,"ka":2}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"e":11}`,
+		` { "sign" : "x\/y" , "n" : -1.5E+3 , "t" : true } `,
 		`{"a":` + strings.Repeat("[", DefaultMaxDepth) + strings.Repeat("]", DefaultMaxDepth) + `}`,
 	} {
 		f.Add([]byte(s))
@@ -292,7 +296,13 @@ func FuzzPHPJSON(f *testing.F) {
 		if len(in) > fuzzMaxBody {
 			return
 		}
-		out, _, _, err := phpJSONWithout(in, "sign", 0)
+		out, sign, found, err := phpJSONWithout(in, "sign", 0)
+		// Differential: the byte-level encoder agrees with the
+		// json.Decoder-based reference on output, sign and refusal.
+		rout, rsign, rfound, rerr := phpJSONReference(in, "sign", 0)
+		if (err == nil) != (rerr == nil) || !bytes.Equal(out, rout) || sign != rsign || found != rfound {
+			t.Fatalf("%q: encoder gives %q %q %v %v; reference gives %q %q %v %v", in, out, sign, found, err, rout, rsign, rfound, rerr)
+		}
 		if err != nil {
 			return
 		}
