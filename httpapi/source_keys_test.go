@@ -13,7 +13,9 @@ import (
 func TestShortKeysRefused(t *testing.T) {
 	s := newStack(t)
 	tok := s.tenant("acme")
-	whsec := func(n int) string { return "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", n))) }
+	whsec := func(n int) string {
+		return "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", n)))
+	}
 	refuse := func(label string, code int, out map[string]any, field string) {
 		t.Helper()
 		ecode, msg := errorOf(out)

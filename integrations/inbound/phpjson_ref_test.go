@@ -154,7 +154,7 @@ func (e *refEncoder) value() error {
 	return nil
 }
 
-// phpString writes s as PHP's json_encode(..., JSON_UNESCAPED_UNICODE) does.
+// refString writes s as PHP's json_encode(..., JSON_UNESCAPED_UNICODE) does.
 func refString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 	for _, r := range s {
