@@ -118,8 +118,10 @@ func TestDeepNestingBombRefusedBeforeParsing(t *testing.T) {
 	}
 
 	runtime.GC()
-	// Reset the kernel's RSS high-water mark, so VmHWM below is this attack's peak.
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	// Reset the kernel's RSS high-water mark, so VmHWM below is this attack's
+	// peak. Where that is not allowed, VmHWM may be an earlier test's peak:
+	// then only the sampled heap and stacks are asserted.
+	hwmReset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	rssBefore := procStatusKB(t, "VmRSS")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -169,6 +171,10 @@ func TestDeepNestingBombRefusedBeforeParsing(t *testing.T) {
 		t.Errorf("ingest queue holds %d tasks after the bombs, want 0", n)
 	}
 	const bound = 64 << 20
+	if !hwmReset {
+		t.Logf("could not reset VmHWM; the RSS figure is an upper bound and is not asserted")
+		rssGrowth = 0
+	}
 	if heapGrowth > bound || rssGrowth > bound {
 		t.Errorf("memory grew by %d bytes (heap+stack) / %d bytes (RSS) under 8 bombs; want under %d", heapGrowth, rssGrowth, bound)
 	}
