@@ -35,7 +35,9 @@ import (
 //
 // The body's nesting is bounded by maxDepth (0: DefaultMaxDepth) before
 // anything is decoded: the encoder recurses once per level, and this runs
-// before the signature is checked.
+// before the signature is checked. For the same reason its work is three
+// linear passes (depth, json.Valid, the rewrite) with a number of allocations
+// that does not grow with the number of members (~20 ms for the worst 1 MiB).
 //
 // The input must be valid UTF-8 and may not repeat a key: PHP would keep the
 // last value at the first position, and other parsers differ, so a repeated
