@@ -191,7 +191,7 @@ func TestUnusableSecretRefused(t *testing.T) {
 	if _, list := s.call("GET", "/v1/sources", tok, nil); len(list["data"].([]any)) != 0 {
 		t.Fatal("a source with an unusable secret was saved")
 	}
-	s.mustCall(201, "POST", "/v1/sources", tok, map[string]any{"name": "stripe", "kind": "stripe", "secret": "whsec_test_123"})
+	s.mustCall(201, "POST", "/v1/sources", tok, map[string]any{"name": "stripe", "kind": "stripe", "secret": "whsec_test_0123456789abcdef"})
 	code, out = s.call("POST", "/v1/sources", tok, map[string]any{"name": "gh", "kind": "hmac", "config": map[string]any{"algorithm": "md4"}, "secret": "s"})
 	if code != 400 || out["error"].(map[string]any)["field"] != "config" {
 		t.Fatalf("bad hmac config: %d %v", code, out)

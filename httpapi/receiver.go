@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
@@ -73,7 +74,12 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		return src.Kind, "unreadable_body"
 	}
 
-	ev, err := ready.verifier.Verify(inbound.Request{Header: r.Header, Body: body, RemoteIP: remoteIP(r)}, src.ActiveSecrets(now), now)
+	// Every verifier bounds the body's nesting before it parses anything, and
+	// does the work of maxLive secrets whatever the source holds, so an
+	// unauthenticated caller learns neither from the answer nor its timing.
+	maxLive := s.maxLiveSecrets()
+	ev, err := ready.verifier.Verify(inbound.Request{Header: r.Header, Body: body, RemoteIP: remoteIP(r),
+		MaxDepth: s.MaxJSONDepth, KeySlots: maxLive}, liveSecrets(src, now, maxLive), now)
 	switch {
 	case errors.Is(err, inbound.ErrSignature):
 		log.Info().Str("reason", err.Error()).Msg("webhook rejected: signature")
@@ -126,6 +132,43 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		return src.Kind, "duplicate"
 	}
 	return src.Kind, "accepted"
+}
+
+// maxLiveSecrets is the live-secret limit per source.
+func (s *Server) maxLiveSecrets() int {
+	if s.MaxLiveSecrets > 0 {
+		return s.MaxLiveSecrets
+	}
+	return store.DefaultMaxLiveSecrets
+}
+
+// liveSecrets returns the source's secrets valid at now, newest first (the
+// current one, then rotated-out ones by expiry), at most max of them: a
+// source saved before the limit existed may hold more, and each one tried
+// costs a pass over the body.
+func liveSecrets(src store.Source, now time.Time, max int) []string {
+	live := make([]store.Secret, 0, len(src.Secrets))
+	for _, sec := range src.Secrets {
+		if sec.ExpiresAt.IsZero() || now.Before(sec.ExpiresAt) {
+			live = append(live, sec)
+		}
+	}
+	slices.SortStableFunc(live, func(a, b store.Secret) int {
+		switch {
+		case a.ExpiresAt.IsZero() && b.ExpiresAt.IsZero():
+			return 0
+		case a.ExpiresAt.IsZero():
+			return -1
+		case b.ExpiresAt.IsZero():
+			return 1
+		}
+		return b.ExpiresAt.Compare(a.ExpiresAt)
+	})
+	out := make([]string, 0, min(len(live), max))
+	for _, sec := range live[:min(len(live), max)] {
+		out = append(out, sec.Value)
+	}
+	return out
 }
 
 // maxProviderIDLen bounds a provider's event id, which is stored with the

@@ -42,6 +42,8 @@ type Server struct {
 	MaxBodyBytes   int64         // inbound webhook body cap, default 1 MiB
 	ReceiveTimeout time.Duration // bound on the receiver's Redis work, default 3s
 	RotationGrace  time.Duration // how long a rotated-out secret stays valid, default 24h
+	MaxJSONDepth   int           // deepest JSON nesting of an inbound body, default inbound.DefaultMaxDepth (64)
+	MaxLiveSecrets int           // live secrets per source (current + rotated in grace), default store.DefaultMaxLiveSecrets (3)
 
 	cacheOnce   sync.Once
 	sources     *sourceCache

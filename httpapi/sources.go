@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -119,9 +120,10 @@ func newSourceSecret(kind inbound.Kind, given string) (string, *fieldError) {
 	return sec, nil
 }
 
-// checkSecret proves a secret usable before it is saved: a request signed
-// with it must verify. A standard-webhooks secret that is not whsec_ base64
-// would otherwise be accepted here and fail every webhook later.
+// checkSecret proves a secret usable before it is saved: a request signed with
+// it must verify (else 400: a standard-webhooks secret that is not whsec_
+// base64 would otherwise be accepted here and fail every webhook later), and
+// it must carry at least inbound.MinKeyBytes of key material (else 422).
 func checkSecret(kind inbound.Kind, config json.RawMessage, secret string, now time.Time) *fieldError {
 	probe := []byte(`{"id":"probe","type":"probe","uuid":"probe","status":"probe"}`)
 	h, body, err := kind.Sign(config, secret, "probe", probe, now)
@@ -133,6 +135,25 @@ func checkSecret(kind inbound.Kind, config json.RawMessage, secret string, now t
 	}
 	if err != nil {
 		return invalid("secret", "cannot be used to verify %s webhooks: %v", kind.Name, err)
+	}
+	if err := kind.CheckKey(config, secret); err != nil {
+		return &fieldError{status: http.StatusUnprocessableEntity, field: "secret", msg: err.Error()}
+	}
+	return nil
+}
+
+// checkConfigKeepsKey refuses (422) a new config under which the source's
+// current secret would carry less than inbound.MinKeyBytes of key material,
+// e.g. a standard-webhooks secret_encoding switched from "raw" to "base64".
+func checkConfigKeepsKey(kind inbound.Kind, config json.RawMessage, src store.Source) *fieldError {
+	for _, sec := range src.Secrets {
+		if !sec.ExpiresAt.IsZero() {
+			continue
+		}
+		if err := kind.CheckKey(config, sec.Value); err != nil {
+			return &fieldError{status: http.StatusUnprocessableEntity, field: "config",
+				msg: "the source's current secret would not be usable under this config: " + err.Error() + "; rotate the secret first"}
+		}
 	}
 	return nil
 }
@@ -190,6 +211,10 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request, t store.Ten
 			writeFieldError(w, invalid("config", "%v", err))
 			return
 		}
+		if ferr := checkConfigKeepsKey(kind, in.Config, src); ferr != nil {
+			writeFieldError(w, ferr)
+			return
+		}
 		src.Config = in.Config
 	}
 	src.UpdatedAt = s.now().UTC()
@@ -212,6 +237,9 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, t store.Te
 
 // rotateSecret makes a new current secret; the old one stays valid for the
 // rotation grace (24h) so the platform can switch over without losing events.
+// At most MaxLiveSecrets may be live at once: beyond that the rotation is
+// refused with 409 too_many_secrets, naming the limit and when the oldest
+// rotated-out secret expires. Expired secrets are pruned.
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, t store.Tenant) {
 	src, err := s.Store.GetSource(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
@@ -233,23 +261,14 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, t store.Te
 		writeFieldError(w, ferr)
 		return
 	}
-	now := s.now().UTC()
-	grace := s.RotationGrace
-	if grace <= 0 {
-		grace = 24 * time.Hour
+	src, err = s.Store.RotateSourceSecret(r.Context(), t.ID, src.ID,
+		store.Rotation{Secret: secret, Grace: s.RotationGrace, MaxLive: s.maxLiveSecrets()})
+	var limit *store.SecretLimitError
+	if errors.As(err, &limit) {
+		writeError(w, http.StatusConflict, "too_many_secrets", limit.Error())
+		return
 	}
-	kept := []store.Secret{{Value: secret, CreatedAt: now}}
-	for _, sec := range src.Secrets {
-		switch {
-		case sec.ExpiresAt.IsZero():
-			sec.ExpiresAt = now.Add(grace)
-			kept = append(kept, sec)
-		case now.Before(sec.ExpiresAt):
-			kept = append(kept, sec)
-		}
-	}
-	src.Secrets, src.UpdatedAt = kept, now
-	if err := s.Store.SaveSource(r.Context(), src); err != nil {
+	if err != nil {
 		storeError(w, err, "source")
 		return
 	}

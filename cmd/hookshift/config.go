@@ -7,6 +7,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/store"
 )
 
 // config is everything `hookshift serve` can be told, from the environment
@@ -30,6 +33,9 @@ type config struct {
 	// operators
 	MetricsAddr string // own listener for /metrics, without auth; empty serves it on Addr behind the root token
 	addrSet     bool   // --addr or HOOKSHIFT_ADDR was given; embedded mode binds 127.0.0.1:8080 otherwise
+	// receive path (issue 9): nesting of inbound JSON, live secrets per source
+	MaxJSONDepth   int
+	MaxLiveSecrets int
 }
 
 func env(name, def string) string {
@@ -75,13 +81,19 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKSHIFT_LOG_LEVEL", "info"), "debug, info, warn or error")
 	// operators
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("HOOKSHIFT_METRICS_ADDR", ""), "serve /metrics here, without auth (keep it private); empty serves it on the main address behind the root token (HOOKSHIFT_METRICS_ADDR)")
+	// receive path (issue 9)
+	fs.IntVar(&c.MaxJSONDepth, "max-json-depth", receiveEnvInt("HOOKSHIFT_MAX_JSON_DEPTH", inbound.DefaultMaxDepth), fmt.Sprintf("deepest JSON nesting of an inbound webhook body, 1 to %d (HOOKSHIFT_MAX_JSON_DEPTH)", inbound.MaxDepthCeiling))
+	fs.IntVar(&c.MaxLiveSecrets, "max-live-secrets", receiveEnvInt("HOOKSHIFT_MAX_LIVE_SECRETS", store.DefaultMaxLiveSecrets), "secrets a source may hold at once: the current one and rotated-out ones in their grace window, 2 to 16 (HOOKSHIFT_MAX_LIVE_SECRETS)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
 	_, c.addrSet = os.LookupEnv("HOOKSHIFT_ADDR")
 	fs.Visit(func(f *flag.Flag) { c.addrSet = c.addrSet || f.Name == "addr" || f.Name == "hookshift-addr" })
 	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
-	return c, fs, applyEnv(fs)
+	if err := applyEnv(fs); err != nil {
+		return c, fs, err
+	}
+	return c, fs, checkReceiveLimits(c)
 }
 
 type roles struct{ receiver, worker, api bool }

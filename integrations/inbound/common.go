@@ -82,6 +82,53 @@ func nonEmpty(secrets []string) ([]string, error) {
 	return out, nil
 }
 
+// keySlot is one MAC computation of a verification: a secret of the source,
+// or a spare slot that repeats one and whose result is ignored (real false).
+type keySlot struct {
+	secret string
+	real   bool
+}
+
+// keySlots returns the secrets to try, padded to r.KeySlots with spare slots,
+// or ErrNoSecret. Verifiers compute a MAC for every slot, with no early exit,
+// so the work done does not depend on which secret matched nor on how many
+// secrets the source has (up to the receiver's live-secret limit).
+func keySlots(r Request, secrets []string) ([]keySlot, error) {
+	usable, err := nonEmpty(secrets)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keySlot, 0, max(len(usable), r.KeySlots))
+	for _, s := range usable {
+		out = append(out, keySlot{secret: s, real: true})
+	}
+	for len(out) < r.KeySlots {
+		out = append(out, keySlot{secret: usable[0]})
+	}
+	return out, nil
+}
+
+// MinKeyBytes is the least key material a source secret may carry, for every
+// scheme: a shorter HMAC key (a one-byte Standard Webhooks key, a
+// one-character Stripe secret) can be guessed. It is a floor, not a tunable.
+const MinKeyBytes = 16
+
+// CheckKey refuses a secret that carries less than MinKeyBytes of key
+// material under config. The message names the minimum, never the secret.
+func (k Kind) CheckKey(config json.RawMessage, secret string) error {
+	if k.keyBytes == nil {
+		return nil
+	}
+	n, what, err := k.keyBytes(config, secret)
+	if err != nil {
+		return err
+	}
+	if n < MinKeyBytes {
+		return fmt.Errorf("%s is %d bytes; at least %d bytes of key material are required", what, n, MinKeyBytes)
+	}
+	return nil
+}
+
 // topLevelStrings reads string fields of a JSON object body. A body that is
 // not a JSON object is ErrBody; a field that is absent or not a string is
 // returned as "" and left for the caller to judge.

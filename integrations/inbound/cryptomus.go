@@ -6,7 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -22,10 +25,21 @@ import (
 //
 // The event id is uuid + ":" + status: each status change of an invoice is
 // its own event, a repeat of the same status is a duplicate.
+//
+// What the signature covers: the meaning of the body (every value, every key
+// and the order of keys), not its bytes: whitespace and escaping may differ
+// from what was signed. The event id and type are read from the signed body.
+// Not covered: any header, and time (there is no timestamp, so only the
+// dedupe window and allowed_ips stop a replay).
+//
+// The body is re-encoded before the signature can be checked, so its nesting
+// is bounded first (CheckDepth): that work is done for unauthenticated
+// callers.
 var cryptomusKind = Kind{
-	Name: "cryptomus",
-	New:  newCryptomus,
-	Sign: signCryptomus,
+	Name:     "cryptomus",
+	New:      newCryptomus,
+	Sign:     signCryptomus,
+	keyBytes: func(_ json.RawMessage, secret string) (int, string, error) { return len(secret), "API key", nil },
 }
 
 // CryptomusConfig is the per-source config of a cryptomus source.
@@ -80,7 +94,24 @@ func cryptomusSign(signed []byte, apiKey string) [md5.Size]byte {
 	return md5.Sum([]byte(base64.StdEncoding.EncodeToString(signed) + apiKey))
 }
 
+// cryptomusPrefix hashes base64(signed), the part of the signed text every
+// key shares, once per request; each key then costs one clone of the MD5
+// state and a few bytes.
+func cryptomusPrefix(signed []byte) (hash.Cloner, error) {
+	h, ok := md5.New().(hash.Cloner)
+	if !ok {
+		return nil, errors.New("md5 state cannot be cloned")
+	}
+	enc := base64.NewEncoder(base64.StdEncoding, h)
+	_, _ = enc.Write(signed) // a hash never fails a write
+	_ = enc.Close()
+	return h, nil
+}
+
 func (v *cryptomusVerifier) Verify(r Request, secrets []string, _ time.Time) (Event, error) {
+	if err := CheckDepth(r.Body, r.MaxDepth); err != nil {
+		return Event{}, err
+	}
 	if len(v.allowed) > 0 && !v.ipAllowed(r.RemoteIP) {
 		peer := "unknown"
 		if r.RemoteIP.IsValid() {
@@ -88,7 +119,7 @@ func (v *cryptomusVerifier) Verify(r Request, secrets []string, _ time.Time) (Ev
 		}
 		return Event{}, fmt.Errorf("%w: peer IP %s is not in the source's allowed_ips", ErrSignature, peer)
 	}
-	signed, sign, found, err := phpJSONWithout(r.Body, "sign")
+	signed, sign, found, err := phpJSONWithout(r.Body, "sign", r.MaxDepth)
 	if err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrBody, err)
 	}
@@ -99,17 +130,29 @@ func (v *cryptomusVerifier) Verify(r Request, secrets []string, _ time.Time) (Ev
 	if err != nil || len(got) != md5.Size {
 		return Event{}, fmt.Errorf("%w: \"sign\" must be 32 hex digits (an MD5)", ErrSignature)
 	}
-	usable, err := nonEmpty(secrets)
+	keys, err := keySlots(r, secrets)
+	if err != nil {
+		return Event{}, err
+	}
+	prefix, err := cryptomusPrefix(signed)
 	if err != nil {
 		return Event{}, err
 	}
 	matched := 0
-	for _, key := range usable { // every secret, no early exit
-		want := cryptomusSign(signed, key)
-		matched |= subtle.ConstantTimeCompare(got, want[:])
+	for _, k := range keys { // every slot, no early exit
+		h, err := prefix.Clone()
+		if err != nil {
+			return Event{}, fmt.Errorf("cryptomus: clone md5 state: %w", err)
+		}
+		_, _ = io.WriteString(h, k.secret)
+		mask := 0
+		if k.real {
+			mask = 1
+		}
+		matched |= subtle.ConstantTimeCompare(got, h.Sum(nil)) & mask
 	}
 	if matched != 1 {
-		return Event{}, fmt.Errorf("%w: \"sign\" does not match MD5(base64(PHP json_encode of the body without sign) + API key) under any of the source's %d keys", ErrSignature, len(usable))
+		return Event{}, fmt.Errorf("%w: \"sign\" does not match MD5(base64(PHP json_encode of the body without sign) + API key) under the source's keys", ErrSignature)
 	}
 	f, err := topLevelStrings(r.Body, "uuid", "status")
 	if err != nil {
@@ -131,7 +174,7 @@ func signCryptomus(config json.RawMessage, secret, _ string, body []byte, _ time
 	if secret == "" {
 		return nil, nil, ErrNoSecret
 	}
-	signed, _, _, err := phpJSONWithout(body, "sign")
+	signed, _, _, err := phpJSONWithout(body, "sign", MaxDepthCeiling) // a sender's tool, not the receive path
 	if err != nil {
 		return nil, nil, fmt.Errorf("cryptomus sign: %w", err)
 	}

@@ -16,7 +16,8 @@ import (
 )
 
 // The fuzzers start from correctly signed requests and mutate body and
-// signature header. Their oracle is independent of the verifier: whenever
+// signature header. Inputs are capped at fuzzMaxBody; every verifier bounds
+// depth (DefaultMaxDepth here), and so does the PHP re-encoder. Their oracle is independent of the verifier: whenever
 // Verify accepts, the test recomputes the MAC over exactly the bytes it was
 // given and requires the header to carry it. Accepting a mutated body with
 // the original signature is a failure.
@@ -49,6 +50,9 @@ func FuzzStandardWebhooks(f *testing.F) {
 	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(swSecret, "whsec_"))
 	ts := strconv.FormatInt(testNow.Unix(), 10)
 	f.Fuzz(func(t *testing.T, body []byte, sig string) {
+		if len(body) > fuzzMaxBody {
+			return
+		}
 		h := header("webhook-id", "msg_fuzz", "webhook-timestamp", ts, "webhook-signature", sig)
 		ev, err := v.Verify(Request{Header: h, Body: body}, []string{swSecret}, testNow)
 		if err != nil {
@@ -82,6 +86,9 @@ func FuzzStripe(f *testing.F) {
 	addSamples(f, "stripe", func(b []byte) { f.Add(b, sign(b)) })
 	v := mustVerifier(f, "stripe", "")
 	f.Fuzz(func(t *testing.T, body []byte, sig string) {
+		if len(body) > fuzzMaxBody {
+			return
+		}
 		_, err := v.Verify(Request{Header: header("Stripe-Signature", sig), Body: body}, []string{stripeSecret}, testNow)
 		if err != nil {
 			return
@@ -128,6 +135,9 @@ func FuzzHMAC(f *testing.F) {
 	addSamples(f, "hmac", func(b []byte) { f.Add(b, sign(b)) })
 	v := mustVerifier(f, "hmac", string(cfg))
 	f.Fuzz(func(t *testing.T, body []byte, sig string) {
+		if len(body) > fuzzMaxBody {
+			return
+		}
 		_, err := v.Verify(Request{Header: header("X-Hub-Signature-256", sig), Body: body}, []string{hmacSecret}, testNow)
 		if err != nil {
 			return
@@ -149,6 +159,9 @@ func FuzzHMACConfig(f *testing.F) {
 	f.Add(`{"header":"X-S","algorithm":"sha512","encoding":"base64","event_id":{"json_path":"a.b"},"event_type":{"header":"T"}}`)
 	f.Add(`{"header":"X-S","event_id":{"json_path":"a..b"}}`)
 	f.Fuzz(func(t *testing.T, config string) {
+		if len(config) > fuzzMaxBody {
+			return
+		}
 		v, err := newHMAC(json.RawMessage(config))
 		if err != nil {
 			return
@@ -239,6 +252,9 @@ func FuzzCryptomus(f *testing.F) {
 	addSamples(f, "cryptomus", seed)
 	v := mustVerifier(f, "cryptomus", "")
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > fuzzMaxBody {
+			return
+		}
 		ev, err := v.Verify(Request{Body: body}, []string{cryptomusKey}, testNow)
 		if err != nil {
 			return
@@ -260,18 +276,33 @@ func FuzzCryptomus(f *testing.F) {
 	})
 }
 
-// FuzzPHPJSON: the re-encoder never panics, and what it writes is valid JSON
-// with the same meaning, a fixed point of itself, and free of unescaped "/".
+// FuzzPHPJSON: the re-encoder never panics, agrees with the reference
+// encoder, and what it writes is valid JSON with the same meaning, a fixed
+// point of itself, and free of unescaped "/".
 func FuzzPHPJSON(f *testing.F) {
 	for _, s := range []string{
 		cryptomusBody, `{"a":{},"b":[{}],"sign":"x"}`, `{"s":"\u2028\u0000\ud83d\ude80 \/ \"\\"}`,
 		`{"n":[1,-0.5e10,1E+2]}`, `{"a":{"a":{"a":[[[]]]}}}`, `{"":"","sign":""}`,
+		`{"a":` + strings.Repeat("[", DefaultMaxDepth-1) + strings.Repeat("]", DefaultMaxDepth-1) + `}`,
+		`{"s":"\ud800\u0041 \udc00 \ud83d\ude80 \ud83d\ud83d\ude80","k\u0061":1,"ka":2}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"e":11}`,
+		` { "sign" : "x\/y" , "n" : -1.5E+3 , "t" : true } `,
+		`{"a":` + strings.Repeat("[", DefaultMaxDepth) + strings.Repeat("]", DefaultMaxDepth) + `}`,
 	} {
 		f.Add([]byte(s))
 	}
 	addSamples(f, "cryptomus", func(b []byte) { f.Add(b) })
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, _, _, err := phpJSONWithout(in, "sign")
+		if len(in) > fuzzMaxBody {
+			return
+		}
+		out, sign, found, err := phpJSONWithout(in, "sign", 0)
+		// Differential: the byte-level encoder agrees with the
+		// json.Decoder-based reference on output, sign and refusal.
+		rout, rsign, rfound, rerr := phpJSONReference(in, "sign", 0)
+		if (err == nil) != (rerr == nil) || !bytes.Equal(out, rout) || sign != rsign || found != rfound {
+			t.Fatalf("%q: encoder gives %q %q %v %v; reference gives %q %q %v %v", in, out, sign, found, err, rout, rsign, rfound, rerr)
+		}
 		if err != nil {
 			return
 		}
@@ -285,7 +316,7 @@ func FuzzPHPJSON(f *testing.F) {
 				t.Fatalf("unescaped / in %q", out)
 			}
 		}
-		again, _, _, err := phpJSONWithout(out, "sign")
+		again, _, _, err := phpJSONWithout(out, "sign", 0)
 		if string(out) != "[]" && (err != nil || !bytes.Equal(again, out)) {
 			t.Fatalf("not a fixed point: %q → %q (%v)", out, again, err)
 		}

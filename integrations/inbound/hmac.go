@@ -18,12 +18,30 @@ import (
 // Generic HMAC over the raw body, with the secret's bytes as the key, in a
 // configurable header, prefix, algorithm and encoding. Provider presets
 // (GitHub, Shopify) only fill in the fields; anything set explicitly in the
-// config overrides the preset. There is no timestamp, so replays are only
-// stopped by the event-id dedupe.
+// config overrides the preset.
+//
+// What the signature covers: every byte of the body, and nothing else. Not
+// covered: every header (X-GitHub-Delivery, X-GitHub-Event,
+// X-Shopify-Webhook-Id, X-Shopify-Topic...), and time: there is no
+// timestamp, so a captured request can be replayed at will. Hence:
+//
+//   - The event id is taken from signed bytes only: the configured json_path,
+//     or else "sha256:" + hex(SHA-256(body)). An event_id header (the presets'
+//     delivery id) is not used, since anyone replaying a captured request can
+//     change it. A replay with any headers is a duplicate for the dedupe
+//     window (72 h by default); after that window it would be accepted again.
+//     Two genuine events with byte-identical bodies count as one.
+//   - The event type may come from a header (the presets' X-GitHub-Event and
+//     X-Shopify-Topic: neither provider puts it in the body). It is not
+//     authenticated: a replay cannot change it (the replay is a duplicate of
+//     the first copy, whose type stands), but whoever holds a signed body
+//     before the provider delivers it could post it first under another type.
+//     Use a json_path type where the provider's body carries one.
 var hmacKind = Kind{
-	Name: "hmac",
-	New:  newHMAC,
-	Sign: signHMAC,
+	Name:     "hmac",
+	New:      newHMAC,
+	Sign:     signHMAC,
+	keyBytes: func(_ json.RawMessage, secret string) (int, string, error) { return len(secret), "secret", nil },
 }
 
 // HMACConfig is the per-source config of an hmac source.
@@ -33,7 +51,7 @@ type HMACConfig struct {
 	Prefix    string       `json:"prefix,omitempty"`     // e.g. "sha256="; stripped before decoding
 	Algorithm string       `json:"algorithm,omitempty"`  // "sha256" (default) | "sha512"
 	Encoding  string       `json:"encoding,omitempty"`   // "hex" (default) | "base64"
-	EventID   *HMACLocator `json:"event_id,omitempty"`   // unset or empty: "sha256:" + hex(SHA-256(body))
+	EventID   *HMACLocator `json:"event_id,omitempty"`   // json_path; otherwise "sha256:" + hex(SHA-256(body)); a header is not signed, so not used
 	EventType *HMACLocator `json:"event_type,omitempty"` // unset or empty: ""
 }
 
@@ -147,6 +165,9 @@ func (v *hmacVerifier) encode(sum []byte) string {
 }
 
 func (v *hmacVerifier) Verify(r Request, secrets []string, _ time.Time) (Event, error) {
+	if err := CheckDepth(r.Body, r.MaxDepth); err != nil {
+		return Event{}, err
+	}
 	c := v.cfg
 	expect := fmt.Sprintf("%s%s of HMAC-%s over the raw body", c.Prefix, c.Encoding, strings.ToUpper(c.Algorithm))
 	h := strings.TrimSpace(r.Header.Get(c.Header))
@@ -167,21 +188,22 @@ func (v *hmacVerifier) Verify(r Request, secrets []string, _ time.Time) (Event, 
 	if err != nil || len(got) != v.newHash().Size() {
 		return Event{}, fmt.Errorf("%w: %s header is not %s", ErrSignature, c.Header, expect)
 	}
-	usable, err := nonEmpty(secrets)
+	keys, err := keySlots(r, secrets)
 	if err != nil {
 		return Event{}, err
 	}
 	matched := false
-	for _, s := range usable { // every secret, no early exit
-		if hmac.Equal(got, v.mac(s, r.Body)) {
-			matched = true
-		}
+	for _, k := range keys { // every slot, no early exit
+		ok := hmac.Equal(got, v.mac(k.secret, r.Body))
+		matched = matched || (ok && k.real)
 	}
 	if !matched {
-		return Event{}, fmt.Errorf("%w: %s does not match HMAC-%s of the body under any of the source's %d secrets", ErrSignature, c.Header, strings.ToUpper(c.Algorithm), len(usable))
+		return Event{}, fmt.Errorf("%w: %s does not match HMAC-%s of the body under the source's secrets", ErrSignature, c.Header, strings.ToUpper(c.Algorithm))
 	}
+	// Only the signed body may name the event: see the kind's doc.
+	idPath := c.EventID != nil && c.EventID.JSONPath != ""
 	var parsed any
-	needJSON := (c.EventID != nil && c.EventID.JSONPath != "") || (c.EventType != nil && c.EventType.JSONPath != "")
+	needJSON := idPath || (c.EventType != nil && c.EventType.JSONPath != "")
 	if needJSON {
 		dec := json.NewDecoder(bytes.NewReader(r.Body))
 		dec.UseNumber()
@@ -189,7 +211,10 @@ func (v *hmacVerifier) Verify(r Request, secrets []string, _ time.Time) (Event, 
 			return Event{}, fmt.Errorf("%w: body must be JSON to read the configured json_path", ErrBody)
 		}
 	}
-	ev := Event{ID: locate(c.EventID, r.Header, parsed), Type: locate(c.EventType, r.Header, parsed)}
+	ev := Event{Type: locate(c.EventType, r.Header, parsed)}
+	if idPath {
+		ev.ID = locate(c.EventID, r.Header, parsed)
+	}
 	if ev.ID == "" {
 		sum := sha256.Sum256(r.Body)
 		ev.ID = "sha256:" + hex.EncodeToString(sum[:])

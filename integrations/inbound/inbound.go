@@ -17,23 +17,35 @@ import (
 )
 
 // Request is what a verifier sees of an inbound webhook: headers, the raw
-// body (already size-capped), and the peer IP.
+// body (already size-capped), and the peer IP, with the bounds to apply.
 type Request struct {
 	Header   http.Header
 	Body     []byte
 	RemoteIP netip.Addr // may be invalid/zero if unknown
+
+	// MaxDepth bounds the JSON nesting of Body (0: DefaultMaxDepth). Every
+	// verifier checks it first, before it parses or hashes anything.
+	MaxDepth int
+	// KeySlots, when larger than the number of secrets, makes the verifier
+	// do the work of that many secrets (repeating one and ignoring the
+	// result), so neither the answer nor its timing tells an unauthenticated
+	// caller how many secrets the source has. The receiver sets it to the
+	// live-secret limit; 0 means the number of secrets.
+	KeySlots int
 }
 
 // Event is the provider's identity of a verified webhook.
 type Event struct {
-	// ID is the provider's event id, used for dedupe: webhook-id for
-	// standard-webhooks, the body's id for Stripe, uuid+":"+status for
-	// Cryptomus, and for hmac the configured location or "sha256:"+hex of
-	// the body's SHA-256.
+	// ID is the provider's event id, used for dedupe. It always comes from
+	// signed bytes: webhook-id for standard-webhooks (signed with the body),
+	// the body's id for Stripe, uuid+":"+status for Cryptomus, and for hmac
+	// the configured json_path, or else "sha256:"+hex of the body's SHA-256
+	// (an id header is not covered by an hmac signature, so it is not used).
 	ID string
 	// Type is the event type: the body's type for standard-webhooks and
 	// Stripe, "cryptomus."+status for Cryptomus, and for hmac the configured
-	// location or "".
+	// location or "". An hmac type read from a header is not signed; see
+	// hmac.go for what that means for routing.
 	Type string
 }
 
@@ -81,6 +93,10 @@ type Kind struct {
 	// (standard-webhooks' webhook-id, an hmac event_id header); schemes whose
 	// id lives in the body ignore it.
 	Sign func(config json.RawMessage, secret, id string, body []byte, now time.Time) (http.Header, []byte, error)
+
+	// keyBytes measures a secret's key material under config for CheckKey
+	// and names what it measured ("the key after whsec_").
+	keyBytes func(config json.RawMessage, secret string) (n int, what string, err error)
 }
 
 // registry lists every inbound scheme. Registering a provider is one line.

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -32,142 +33,281 @@ import (
 // PHP would reformat floats and overflowing integers, and an object whose
 // keys are "0".."n-1" stays an object where PHP would write a list.
 //
+// The body's nesting is bounded by maxDepth (0: DefaultMaxDepth) before
+// anything is decoded: the encoder recurses once per level, and this runs
+// before the signature is checked. For the same reason its work is three
+// linear passes (depth, json.Valid, the rewrite) with a number of allocations
+// that does not grow with the number of members (~20 ms for the worst 1 MiB).
+//
 // The input must be valid UTF-8 and may not repeat a key: PHP would keep the
 // last value at the first position, and other parsers differ, so a repeated
 // key would let the signed text and the fields we read disagree.
-func phpJSONWithout(body []byte, omit string) (out []byte, omitted string, found bool, err error) {
+func phpJSONWithout(body []byte, omit string, maxDepth int) (out []byte, omitted string, found bool, err error) {
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	if err := CheckDepth(body, maxDepth); err != nil {
+		return nil, "", false, err
+	}
 	if !utf8.Valid(body) {
 		return nil, "", false, errors.New("body is not valid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, "", false, fmt.Errorf("body is not JSON: %v", err)
+	if !json.Valid(body) {
+		return nil, "", false, notJSON(body)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
 		return nil, "", false, errors.New("body must be a JSON object")
 	}
-	e := phpEncoder{dec: dec}
-	if err := e.object(omit, &omitted, &found); err != nil {
+	e := phpEncoder{in: body, maxDepth: maxDepth}
+	e.out.Grow(len(body))
+	if _, err := e.object(i, omit, &omitted, &found); err != nil {
 		return nil, "", false, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, "", false, errors.New("unexpected data after the JSON object")
+	return e.out.Bytes(), omitted, found, nil
+}
+
+// notJSON says why body is not one JSON value; only called on the error path.
+func notJSON(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return fmt.Errorf("body is not JSON: %v", err)
 	}
-	return e.buf.Bytes(), omitted, found, nil
+	return errors.New("unexpected data after the JSON object")
 }
 
+// phpEncoder rewrites JSON that json.Valid accepted, byte by byte: one pass,
+// no token values, no allocation per member beyond the key set of objects
+// with more than a few keys. This runs before the signature is checked, so
+// its cost per byte is what an unauthenticated caller can spend.
 type phpEncoder struct {
-	dec *json.Decoder
-	buf bytes.Buffer
+	in       []byte
+	out      bytes.Buffer
+	scratch  []byte // a string's decoded text, when it has escapes
+	keys     []byte // decoded escaped keys, appended and never overwritten (at most the body's size)
+	depth    int    // levels open
+	maxDepth int    // a second guard behind CheckDepth: recursion stops here
 }
 
-// object encodes the members of an object whose '{' has been read. omit (only
-// non-empty at top level) names a member to leave out and report.
-func (e *phpEncoder) object(omit string, omitted *string, found *bool) error {
-	start := e.buf.Len()
-	e.buf.WriteByte('{')
-	seen := map[string]bool{}
-	n := 0
-	for e.dec.More() {
-		tok, err := e.dec.Token()
-		if err != nil {
-			return fmt.Errorf("body is not JSON: %v", err)
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func (e *phpEncoder) enter() error {
+	if e.depth++; e.depth > e.maxDepth {
+		return &DepthError{Max: e.maxDepth}
+	}
+	return nil
+}
+
+// smallKeys is how many keys an object checks for repeats by linear search
+// before it builds a map.
+const smallKeys = 8
+
+// object encodes the object whose '{' is at i and returns the index after its
+// '}'. omit (only non-empty at top level) names a member to leave out and
+// report; it must be a string.
+func (e *phpEncoder) object(i int, omit string, omitted *string, found *bool) (int, error) {
+	if err := e.enter(); err != nil {
+		return 0, err
+	}
+	defer func() { e.depth-- }()
+	start := e.out.Len()
+	e.out.WriteByte('{')
+	var few [smallKeys][]byte
+	var many map[string]bool
+	keys, n := 0, 0
+	i = skipSpace(e.in, i+1)
+	for e.in[i] != '}' {
+		if e.in[i] == ',' {
+			i = skipSpace(e.in, i+1)
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return errors.New("body is not JSON: object key is not a string")
-		}
-		if seen[key] {
-			return fmt.Errorf("body repeats the key %q in one object", key)
-		}
-		seen[key] = true
-		if omit != "" && key == omit {
-			tok, err := e.dec.Token()
-			if err != nil {
-				return fmt.Errorf("body is not JSON: %v", err)
+		key, next, escaped := e.str(i)
+		// Repeated keys are refused: PHP keeps the last value at the first
+		// position, and other parsers differ.
+		repeated := false
+		if many != nil {
+			repeated = many[string(key)]
+		} else {
+			for _, k := range few[:keys] {
+				repeated = repeated || bytes.Equal(k, key)
 			}
-			s, ok := tok.(string)
-			if !ok {
-				return fmt.Errorf("%q must be a string", omit)
+		}
+		if repeated {
+			return 0, fmt.Errorf("body repeats the key %q in one object", key)
+		}
+		if keys < smallKeys {
+			if few[keys] = key; escaped { // key is e.scratch, reused: keep a copy
+				start := len(e.keys)
+				e.keys = append(e.keys, key...)
+				few[keys] = e.keys[start:len(e.keys):len(e.keys)]
 			}
-			*omitted, *found = s, true
+		} else {
+			if many == nil {
+				many = make(map[string]bool, 2*smallKeys)
+				for _, k := range few {
+					many[string(k)] = true
+				}
+			}
+			many[string(key)] = true
+		}
+		keys++
+		i = skipSpace(e.in, next)
+		i = skipSpace(e.in, i+1) // the ':'
+		if omit != "" && string(key) == omit {
+			if e.in[i] != '"' {
+				return 0, fmt.Errorf("%q must be a string", omit)
+			}
+			val, next, _ := e.str(i)
+			*omitted, *found = string(val), true
+			i = skipSpace(e.in, next)
 			continue
 		}
 		if n > 0 {
-			e.buf.WriteByte(',')
+			e.out.WriteByte(',')
 		}
 		n++
-		phpString(&e.buf, key)
-		e.buf.WriteByte(':')
-		if err := e.value(); err != nil {
-			return err
+		phpString(&e.out, key)
+		e.out.WriteByte(':')
+		var err error
+		if i, err = e.value(i); err != nil {
+			return 0, err
 		}
-	}
-	if _, err := e.dec.Token(); err != nil { // the closing '}'
-		return fmt.Errorf("body is not JSON: %v", err)
+		i = skipSpace(e.in, i)
 	}
 	if n == 0 {
-		e.buf.Truncate(start)
-		e.buf.WriteString("[]")
-		return nil
+		e.out.Truncate(start)
+		e.out.WriteString("[]")
+	} else {
+		e.out.WriteByte('}')
 	}
-	e.buf.WriteByte('}')
-	return nil
+	return i + 1, nil
 }
 
-func (e *phpEncoder) value() error {
-	tok, err := e.dec.Token()
-	if err != nil {
-		return fmt.Errorf("body is not JSON: %v", err)
+// value encodes the value at i and returns the index after it.
+func (e *phpEncoder) value(i int) (int, error) {
+	switch c := e.in[i]; {
+	case c == '{':
+		return e.object(i, "", nil, nil)
+	case c == '[':
+		if err := e.enter(); err != nil {
+			return 0, err
+		}
+		defer func() { e.depth-- }()
+		e.out.WriteByte('[')
+		i = skipSpace(e.in, i+1)
+		for n := 0; e.in[i] != ']'; n++ {
+			if e.in[i] == ',' {
+				i = skipSpace(e.in, i+1)
+			}
+			if n > 0 {
+				e.out.WriteByte(',')
+			}
+			var err error
+			if i, err = e.value(i); err != nil {
+				return 0, err
+			}
+			i = skipSpace(e.in, i)
+		}
+		e.out.WriteByte(']')
+		return i + 1, nil
+	case c == '"':
+		s, next, _ := e.str(i)
+		phpString(&e.out, s)
+		return next, nil
+	default: // a number, true, false or null: its literal text, as json.Number kept it
+		j := i
+		for j < len(e.in) && !strings.ContainsRune(",]} \t\r\n", rune(e.in[j])) {
+			j++
+		}
+		e.out.Write(e.in[i:j])
+		return j, nil
 	}
-	switch v := tok.(type) {
-	case json.Delim:
-		switch v {
-		case '{':
-			return e.object("", nil, nil)
-		case '[':
-			e.buf.WriteByte('[')
-			for i := 0; e.dec.More(); i++ {
-				if i > 0 {
-					e.buf.WriteByte(',')
-				}
-				if err := e.value(); err != nil {
-					return err
+}
+
+// str decodes the (valid) JSON string at i and returns its text and the index
+// after the closing quote. Without escapes the text is a slice of the input;
+// with them (escaped true) it is decoded as encoding/json does (a lone UTF-16
+// surrogate becomes U+FFFD) into e.scratch, valid until the next call.
+func (e *phpEncoder) str(i int) (text []byte, next int, escaped bool) {
+	j := i + 1
+	for e.in[j] != '"' && e.in[j] != '\\' {
+		j++
+	}
+	if e.in[j] == '"' {
+		return e.in[i+1 : j], j + 1, false
+	}
+	b := append(e.scratch[:0], e.in[i+1:j]...)
+	for e.in[j] != '"' {
+		if e.in[j] != '\\' {
+			b = append(b, e.in[j])
+			j++
+			continue
+		}
+		switch c := e.in[j+1]; c {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r := hex4(e.in[j+2 : j+6])
+			if utf16.IsSurrogate(r) && j+12 <= len(e.in) && e.in[j+6] == '\\' && e.in[j+7] == 'u' {
+				if d := utf16.DecodeRune(r, hex4(e.in[j+8:j+12])); d != utf8.RuneError {
+					b = utf8.AppendRune(b, d)
+					j += 12
+					continue
 				}
 			}
-			if _, err := e.dec.Token(); err != nil { // the closing ']'
-				return fmt.Errorf("body is not JSON: %v", err)
+			if utf16.IsSurrogate(r) {
+				r = utf8.RuneError
 			}
-			e.buf.WriteByte(']')
-			return nil
+			b = utf8.AppendRune(b, r)
+			j += 6
+			continue
+		default: // '"', '\\' and '/' stand for themselves
+			b = append(b, c)
 		}
-		return fmt.Errorf("body is not JSON: unexpected %v", v)
-	case string:
-		phpString(&e.buf, v)
-	case json.Number:
-		e.buf.WriteString(v.String())
-	case bool:
-		if v {
-			e.buf.WriteString("true")
-		} else {
-			e.buf.WriteString("false")
-		}
-	case nil:
-		e.buf.WriteString("null")
-	default:
-		return fmt.Errorf("body is not JSON: unexpected token %T", v)
+		j += 2
 	}
-	return nil
+	e.scratch = b
+	return b, j + 1, true
+}
+
+// hex4 reads four hex digits that json.Valid has checked.
+func hex4(h []byte) rune {
+	var r rune
+	for _, c := range h {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		default:
+			c = c - 'A' + 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 const lowerHex = "0123456789abcdef"
 
 // phpString writes s as PHP's json_encode(..., JSON_UNESCAPED_UNICODE) does.
-func phpString(b *bytes.Buffer, s string) {
+func phpString(b *bytes.Buffer, s []byte) {
 	b.WriteByte('"')
-	for _, r := range s {
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		s = s[size:]
 		switch r {
 		case '"':
 			b.WriteString(`\"`)

@@ -35,7 +35,7 @@ func TestPHPJSONWithout(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out, sign, found, err := phpJSONWithout([]byte(tc.in), "sign")
+			out, sign, found, err := phpJSONWithout([]byte(tc.in), "sign", 0)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want one mentioning %q", err, tc.wantErr)

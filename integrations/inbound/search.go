@@ -66,8 +66,13 @@ type emailOnly struct {
 // SearchKeys extracts the customer id, customer email and payment ids of a
 // Dodo, Stripe or Cryptomus event body. It never fails: a body of another
 // shape, or a field of an unexpected JSON type, yields empty keys. Values
-// longer than 200 bytes are ignored.
+// longer than 200 bytes are ignored. A body nested deeper than
+// MaxDepthCeiling (more than the receiver can be configured to accept) yields
+// empty keys before anything is decoded.
 func SearchKeys(body []byte) Keys {
+	if CheckDepth(body, MaxDepthCeiling) != nil {
+		return Keys{}
+	}
 	var e envelope
 	if json.Unmarshal(body, &e) != nil {
 		return Keys{}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -84,7 +85,12 @@ func FuzzSearchKeys(f *testing.F) {
 			}
 		}
 	}
+	f.Add([]byte(`{"uuid":"u1","data":` + strings.Repeat(`{"data":`, MaxDepthCeiling) + `}`))
+	f.Add([]byte(`{"data":{"object":{"customer":{"id":"cus_1"},"billing_details":{"email":" A@B.C "}}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > fuzzMaxBody {
+			return
+		}
 		k := SearchKeys(body)
 		if len(k.CustomerID) > maxKeyLen || len(k.Email) > maxKeyLen || len(k.PaymentIDs) > maxPaymentIDs {
 			t.Fatalf("keys out of bounds: %+v", k)

@@ -18,12 +18,23 @@ import (
 // base64 decoding, unlike Standard Webhooks). Other schemes (v0 is Stripe's
 // test-mode legacy) are ignored. Stripe sends several v1 values while an
 // endpoint secret is being rolled, so any one of them may be the match.
+//
+// What the signature covers: t and every byte of the body. The event id and
+// type are read from the signed body. Not covered: every other header. A
+// replay within the 300 s tolerance is stopped by the event-id dedupe.
 const stripeHeader = "Stripe-Signature"
 
 var stripeKind = Kind{
-	Name: "stripe",
-	New:  newStripe,
-	Sign: signStripe,
+	Name:     "stripe",
+	New:      newStripe,
+	Sign:     signStripe,
+	keyBytes: stripeKeyBytes,
+}
+
+// stripeKeyBytes counts the secret after its public "whsec_" prefix: the
+// prefix is part of the HMAC key but adds nothing an attacker must guess.
+func stripeKeyBytes(_ json.RawMessage, secret string) (int, string, error) {
+	return len(strings.TrimPrefix(secret, "whsec_")), "secret (after whsec_)", nil
 }
 
 type stripeVerifier struct{}
@@ -79,6 +90,9 @@ func stripeMAC(secret, ts string, body []byte) []byte {
 }
 
 func (stripeVerifier) Verify(r Request, secrets []string, now time.Time) (Event, error) {
+	if err := CheckDepth(r.Body, r.MaxDepth); err != nil {
+		return Event{}, err
+	}
 	h := r.Header.Get(stripeHeader)
 	if h == "" {
 		return Event{}, fmt.Errorf("%w: missing Stripe-Signature header; expected t=<unix>,v1=<hex HMAC-SHA256>", ErrSignature)
@@ -90,22 +104,24 @@ func (stripeVerifier) Verify(r Request, secrets []string, now time.Time) (Event,
 	if err := checkSkew("Stripe-Signature t", ts, now); err != nil {
 		return Event{}, err
 	}
-	usable, err := nonEmpty(secrets)
+	keys, err := keySlots(r, secrets)
 	if err != nil {
 		return Event{}, err
 	}
 	tsText := strconv.FormatInt(ts, 10)
 	matched := false
-	for _, s := range usable { // every secret and every v1, no early exit
-		want := stripeMAC(s, tsText, r.Body)
+	for _, k := range keys { // every slot and every v1, no early exit
+		want := stripeMAC(k.secret, tsText, r.Body)
+		hit := false
 		for _, got := range v1 {
 			if hmac.Equal(got, want) {
-				matched = true
+				hit = true
 			}
 		}
+		matched = matched || (hit && k.real)
 	}
 	if !matched {
-		return Event{}, fmt.Errorf("%w: no v1 value in Stripe-Signature matches HMAC-SHA256 of {t}.{body} under any of the source's %d secrets", ErrSignature, len(usable))
+		return Event{}, fmt.Errorf("%w: no v1 value in Stripe-Signature matches HMAC-SHA256 of {t}.{body} under the source's secrets", ErrSignature)
 	}
 	f, err := topLevelStrings(r.Body, "id", "type")
 	if err != nil {
