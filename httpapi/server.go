@@ -14,6 +14,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/egress"
 	"github.com/hookshift/hookshift/metrics"
 	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
 )
@@ -40,6 +41,7 @@ type Server struct {
 	MaxBodyBytes   int64         // inbound webhook body cap, default 1 MiB
 	ReceiveTimeout time.Duration // bound on the receiver's Redis work, default 3s
 	RotationGrace  time.Duration // how long a rotated-out secret stays valid, default 24h
+	Limits         rules.Limits  // per-tenant quotas and config field bounds; zero fields take the defaults
 
 	cacheOnce sync.Once
 	sources   *sourceCache

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 )
 
@@ -45,10 +46,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	n := 0
-	for _, d := range dests {
-		if d.Disabled || !d.Matches(p.Type) {
-			continue
-		}
+	for _, d := range rules.Targets(dests, p.Type) {
 		del, err := f.Store.InitDelivery(ctx, p.EventID, d.ID)
 		if err != nil {
 			return err

@@ -11,10 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-func (s *Store) kRate(destID string) string   { return s.opts.Prefix + "dest:" + destID + ":rate" }
-func (s *Store) kHealth(destID string) string { return s.opts.Prefix + "dest:" + destID + ":health" }
-func (s *Store) kProbe(destID string) string  { return s.opts.Prefix + "dest:" + destID + ":probe" }
-
 // throttle is GCRA (the generic cell rate algorithm) on Redis time, so every
 // worker process shares one limit per destination and clocks never disagree.
 // It returns 0 when a send may go now (and reserves it), otherwise the
