@@ -46,7 +46,7 @@ type DestinationInput struct {
 // request per 100 s (below that the throttle's wait overflows and a delivery
 // would wait for ever) and at most 10,000 per second.
 const (
-	MinRatePerSecond = 0.01
+	MinRatePerSecond = store.MinRatePerSecond
 	MaxRatePerSecond = 10000
 )
 

@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookshift/hookshift/rules"
 )
 
 // config is everything `hookshift serve` can be told, from the environment
@@ -26,6 +29,8 @@ type config struct {
 	LogLevel        string
 	// MonitoringReadOnly makes /monitoring/ view-only (no delete, run or archive).
 	MonitoringReadOnly bool
+	// Limits are the per-tenant quotas and config field bounds (rules.Limits).
+	Limits rules.Limits
 }
 
 func env(name, def string) string {
@@ -68,6 +73,27 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.DurationVar(&c.TransformTime, "transform-timeout", envDuration("HOOKSHIFT_TRANSFORM_TIMEOUT", time.Second), "wall-time limit of one transform run")
 	fs.BoolVar(&c.MonitoringReadOnly, "monitoring-read-only", os.Getenv("HOOKSHIFT_MONITORING_READ_ONLY") == "true", "make the /monitoring/ UI view-only")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKSHIFT_LOG_LEVEL", "info"), "debug, info, warn or error")
+	// Tenant quotas and config bounds (package rules).
+	lim := rules.DefaultLimits()
+	for _, l := range []struct {
+		p          *int
+		name, help string
+		def        int
+	}{
+		{&c.Limits.MaxSources, "max-sources-per-tenant", "sources one tenant may have", lim.MaxSources},
+		{&c.Limits.MaxDestinations, "max-destinations-per-tenant", "destinations one tenant may have", lim.MaxDestinations},
+		{&c.Limits.MaxNameChars, "max-name-chars", "characters of a tenant's, source's or destination's name", lim.MaxNameChars},
+		{&c.Limits.MaxURLBytes, "max-url-bytes", "bytes of a destination URL", lim.MaxURLBytes},
+		{&c.Limits.MaxHeaders, "max-headers", "headers of a destination", lim.MaxHeaders},
+		{&c.Limits.MaxHeaderBytes, "max-header-bytes", "bytes of a destination's header names and values together", lim.MaxHeaderBytes},
+		{&c.Limits.MaxEnv, "max-env", "env variables of a destination", lim.MaxEnv},
+		{&c.Limits.MaxEnvBytes, "max-env-bytes", "bytes of a destination's env names and values together", lim.MaxEnvBytes},
+		{&c.Limits.MaxConfigBytes, "max-config-bytes", "bytes of a destination's config, or a source's config JSON", lim.MaxConfigBytes},
+		{&c.Limits.MaxEventTypes, "max-event-types", "entries of a destination's event_types filter", lim.MaxEventTypes},
+	} {
+		ev := "HOOKSHIFT_" + strings.ToUpper(strings.ReplaceAll(l.name, "-", "_"))
+		fs.IntVar(l.p, l.name, envLimit(ev, l.def), "most "+l.help+" ("+ev+")")
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -95,4 +121,12 @@ func parseRoles(s string) (roles, error) {
 		return r, fmt.Errorf("--roles: no role given; expected a comma list of receiver, worker, api")
 	}
 	return r, nil
+}
+
+// envLimit reads a positive whole number from the environment, or def.
+func envLimit(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
