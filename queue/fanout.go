@@ -32,7 +32,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	fresh, err := f.Store.RecordEvent(ctx, store.Event{
 		ID: p.EventID, TenantID: p.TenantID, SourceID: p.SourceID, ProviderID: p.ProviderID,
 		Type: p.Type, ReceivedAt: p.ReceivedAt, Payload: p.Body,
-	}, p.Receipt, searchKeys(p.Body))
+	}, p.Receipt, inbound.SearchKeys(p.Body))
 	if err != nil {
 		return err
 	}
@@ -61,11 +61,4 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log.Info().Int("deliveries", n).Msg("event recorded")
 	return nil
-}
-
-// searchKeys are what the event log indexes an event by, besides its type and
-// source: the customer and payment the provider's payload names.
-func searchKeys(body []byte) store.SearchKeys {
-	k := inbound.SearchKeys(body)
-	return store.SearchKeys{CustomerID: k.CustomerID, Email: k.Email, PaymentIDs: k.PaymentIDs}
 }
