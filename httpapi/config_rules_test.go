@@ -133,6 +133,10 @@ func TestDestinationFieldLimits(t *testing.T) {
 	if ec, _ := errOf(t, out); code != 422 || ec != rules.CodeLimitExceeded {
 		t.Errorf("long source name: %d %v", code, out)
 	}
+	code, out = s.call("POST", "/v1/sources", tok, `{"name":"x","kind":"hmac","secret":"0123456789abcdef0123","config":{"pad":"`+strings.Repeat("p", 20<<10)+`"}}`)
+	if ec, msg := errOf(t, out); code != 422 || ec != rules.CodeLimitExceeded || !strings.Contains(msg, "config") {
+		t.Errorf("large source config: %d %v", code, out)
+	}
 }
 
 // The number of sources and destinations per tenant is bounded (here by the
