@@ -162,16 +162,11 @@ func writeRuleError(w http.ResponseWriter, err error) {
 			writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: errorDetail{Code: fe.Code, Message: fe.Error(), Field: fe.Field}})
 			return
 		}
-		err = invalid(fe.Field, "%s", fe.Msg)
+		writeFieldError(w, invalid(fe.Field, "%s", fe.Msg))
+		return
 	}
-	writeInputError(w, err)
+	writeError(w, http.StatusBadRequest, "invalid", err.Error())
 }
-
-// transformFieldError is a script refused at save time: 422 with line and
-// column.
-type transformFieldError struct{ te *transformer.Error }
-
-func (e *transformFieldError) Error() string { return e.te.Error() }
 
 func (s *Server) listDestinations(w http.ResponseWriter, r *http.Request, t store.Tenant) {
 	ds, err := s.Store.ListDestinations(r.Context(), t.ID, r.URL.Query().Get("source_id"))
