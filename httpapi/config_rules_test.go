@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -98,7 +99,7 @@ func TestDestinationFieldLimits(t *testing.T) {
 	}{
 		{"300 KB URL", "url", func(b map[string]any) { b["url"] = "http://127.0.0.1:9/" + strings.Repeat("a", 300<<10) }, "2048 bytes"},
 		{"400 headers", "headers", func(b map[string]any) { b["headers"] = many(400, 1) }, "limit of 50"},
-		{"large headers", "headers", func(b map[string]any) { b["headers"] = many(10, 4000) }, "16384 bytes"},
+		{"large headers", "headers", func(b map[string]any) { b["headers"] = many(10, 4000) }, "8192 bytes"},
 		{"200 KB env", "env", func(b map[string]any) { b["env"] = map[string]string{"big": strings.Repeat("e", 200<<10)} }, "16384 bytes"},
 		{"many env", "env", func(b map[string]any) { b["env"] = many(lim.MaxEnv+1, 1) }, "limit of 50"},
 		{"long name", "name", func(b map[string]any) { b["name"] = strings.Repeat("n", 201) }, "limit of 200"},
@@ -111,7 +112,7 @@ func TestDestinationFieldLimits(t *testing.T) {
 		}, "limit of 100"},
 		{"large config", "config", func(b map[string]any) {
 			b["config"] = map[string]any{"signing_secret": "whsec_" + strings.Repeat("A", 20<<10)}
-		}, "16384 bytes"},
+		}, "4096 bytes"},
 	} {
 		b := base()
 		c.set(b)
@@ -367,4 +368,60 @@ func TestEventsUnknownQueryParameter(t *testing.T) {
 		t.Fatalf("message %q does not name the parameter and the accepted ones", msg)
 	}
 	s.mustCall(200, "GET", "/v1/events?customer_id=cus_1&limit=5", tok, nil)
+}
+
+// usedMemory is Redis's used_memory, in bytes.
+func (s *stack) usedMemory() int64 {
+	s.t.Helper()
+	info, err := s.rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			var n int64
+			if _, err := fmt.Sscan(v, &n); err == nil {
+				return n
+			}
+		}
+	}
+	s.t.Fatalf("no used_memory in INFO memory")
+	return 0
+}
+
+// A destination filled to every default limit costs a bounded number of
+// Redis bytes (it was 1.3 MB and more, unbounded, before the limits).
+func TestMaximalDestinationMemory(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	src, _ := s.source(tok)
+	lim := rules.DefaultLimits()
+	fill := func(n, total int) map[string]string {
+		m := map[string]string{}
+		for i := range n {
+			k := fmt.Sprintf("X-F%02d", i)
+			m[k] = strings.Repeat("v", total/n-len(k))
+		}
+		return m
+	}
+	et := make([]string, lim.MaxEventTypes)
+	for i := range et {
+		et[i] = fmt.Sprintf("%03d", i) + strings.Repeat("t", 197)
+	}
+	code := "function handler(w) { return w; }\n//" + strings.Repeat("c", 51200-40)
+	body := map[string]any{"source_id": src, "name": strings.Repeat("n", lim.MaxNameChars), "integration": "http",
+		"url":     "http://127.0.0.1:9/" + strings.Repeat("u", lim.MaxURLBytes-len("http://127.0.0.1:9/")),
+		"headers": fill(lim.MaxHeaders, lim.MaxHeaderBytes), "env": fill(lim.MaxEnv, lim.MaxEnvBytes),
+		"config":      map[string]string{"bearer_token": strings.Repeat("b", lim.MaxConfigBytes-len("bearer_token"))},
+		"event_types": et, "transform": map[string]any{"code": code, "enabled": true}}
+	const n = 10
+	before := s.usedMemory()
+	for range n {
+		s.destination(tok, body)
+	}
+	per := (s.usedMemory() - before) / n
+	t.Logf("a destination at every default limit: %d bytes of Redis memory", per)
+	if per > 256<<10 {
+		t.Fatalf("a maximal destination takes %d bytes of Redis, over 256 KiB", per)
+	}
 }

@@ -31,8 +31,8 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		MaxSources: 100, MaxDestinations: 200, MaxNameChars: 200, MaxURLBytes: 2048,
-		MaxHeaders: 50, MaxHeaderBytes: 16 << 10, MaxEnv: 50, MaxEnvBytes: 16 << 10,
-		MaxConfigBytes: 16 << 10, MaxEventTypes: 100,
+		MaxHeaders: 50, MaxHeaderBytes: 8 << 10, MaxEnv: 50, MaxEnvBytes: 16 << 10,
+		MaxConfigBytes: 4 << 10, MaxEventTypes: 100,
 	}
 }
 
