@@ -302,6 +302,16 @@ func TestSecretEnv(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(string(got[0].body), `"api_key":"sk_live_1"`) || !strings.Contains(string(got[0].body), `"SHOP":"shop-secret"`) {
 		t.Fatalf("the script did not get the secret env values: %q", got[0].body)
 	}
+	// Taking a secret off secret_env does not reveal it: its value must be sent anew.
+	if code, out := s.call("PATCH", "/v1/destinations/"+dst, tok, map[string]any{"secret_env": []string{}}); code != 400 || !strings.Contains(toJSON(out), "SHOP") {
+		t.Fatalf("un-marking a secret without a new value: %d %v", code, out)
+	}
+	check("after a refused un-mark", s.mustCall(200, "GET", "/v1/destinations/"+dst, tok, nil))
+	un := s.mustCall(200, "PATCH", "/v1/destinations/"+dst, tok, map[string]any{"secret_env": []string{},
+		"env": map[string]string{"currency": "USD", "api_key": "****", "SHOP": "public-now"}})
+	if env := un["env"].(map[string]any); env["SHOP"] != "public-now" || env["api_key"] != "****" {
+		t.Fatalf("after un-marking with a new value: %v", env)
+	}
 	// A mask sent for a secret that is not stored is refused, not saved as "****".
 	if code, out := s.call("PATCH", "/v1/destinations/"+dst, tok, map[string]any{"env": map[string]string{"new_token": "****"}}); code != 400 {
 		t.Fatalf("mask of an unknown secret accepted: %d %v", code, out)

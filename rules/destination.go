@@ -274,9 +274,12 @@ func applyEventTypes(d *store.Destination, spec outbound.Spec, in []string, crea
 	return nil
 }
 
-// applyEnv sets the script's variables. A secret value sent back masked
-// (Masked) keeps what is stored, so a client may PATCH what it read.
+// applyEnv sets the script's variables and which of them are secret. A
+// secret value sent back masked (Masked) keeps what is stored, so a client
+// may PATCH what it read. A secret is never revealed by taking it off
+// secret_env: its value must then be sent anew (or dropped from env).
 func applyEnv(d *store.Destination, env map[string]string, secret []string, lim Limits) error {
+	was := store.Destination{SecretEnv: d.SecretEnv} // the secrets before this change
 	if secret != nil {
 		for _, k := range secret {
 			if k == "" || len(k) > 200 {
@@ -284,6 +287,14 @@ func applyEnv(d *store.Destination, env map[string]string, secret []string, lim 
 			}
 		}
 		d.SecretEnv = dedupe(secret)
+	}
+	for k := range d.Env {
+		if !IsSecretEnv(was, k) || IsSecretEnv(*d, k) {
+			continue
+		}
+		if v, given := env[k]; env == nil || (given && v == Masked) {
+			return Invalid("secret_env", "leaving out %q would show its secret value; send its new value in env as well, or remove it from env", k)
+		}
 	}
 	if env == nil {
 		return nil
@@ -297,7 +308,7 @@ func applyEnv(d *store.Destination, env map[string]string, secret []string, lim 
 		if k == "" {
 			return Invalid("env", "variable names must not be empty")
 		}
-		if v == Masked && IsSecretEnv(*d, k) {
+		if v == Masked && IsSecretEnv(was, k) {
 			old, ok := d.Env[k]
 			if !ok {
 				return Invalid("env."+k, "is %q, the mask of a secret, but no value is stored; send the value", Masked)
