@@ -3,14 +3,20 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 )
+
+// eventQueryParams are the query parameters /v1/events takes; any other is
+// refused, so a misspelt filter is not silently ignored.
+var eventQueryParams = []string{"type", "customer_id", "email", "payment_id", "source_id", "limit", "cursor"}
 
 // maxFilterLen bounds a search filter value; ids and emails are far shorter.
 const maxFilterLen = 200
@@ -20,6 +26,12 @@ const maxFilterLen = 200
 // tenant's events.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, t store.Tenant) {
 	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains(eventQueryParams, k) {
+			writeFieldError(w, invalid(k, "is not a query parameter of /v1/events; expected %s", strings.Join(eventQueryParams, ", ")))
+			return
+		}
+	}
 	limit := 50
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -95,25 +107,14 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, t store.Ten
 	if r.ContentLength != 0 && !decode(w, r, &in) {
 		return
 	}
-	var dests []store.Destination
-	if in.DestinationID != "" {
-		d, err := s.Store.GetDestination(r.Context(), ev.TenantID, in.DestinationID)
-		if err != nil || d.SourceID != ev.SourceID {
-			writeFieldError(w, invalid("destination_id", "no destination %q on this event's source", in.DestinationID))
-			return
-		}
-		dests = []store.Destination{d}
-	} else {
-		all, err := s.Store.ListDestinations(r.Context(), ev.TenantID, ev.SourceID)
-		if err != nil {
-			storeError(w, err, "destinations")
-			return
-		}
-		for _, d := range all {
-			if !d.Disabled && d.Matches(ev.Type) {
-				dests = append(dests, d)
-			}
-		}
+	dests, err := rules.ReplayTargets(r.Context(), s.Store, ev.TenantID, ev, in.DestinationID)
+	if errors.Is(err, rules.ErrNotOnSource) {
+		writeFieldError(w, invalid("destination_id", "no destination %q on this event's source", in.DestinationID))
+		return
+	}
+	if err != nil {
+		storeError(w, err, "destinations")
+		return
 	}
 	ids := make([]string, 0, len(dests))
 	stamp := replayStamp(s.now())

@@ -2,13 +2,15 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/hookshift/hookshift/integrations"
 )
 
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/tenants", s.rootOnly(s.createTenant))
+	mux.HandleFunc("GET /v1/tenants", s.rootOnly(s.listTenants))
+	mux.HandleFunc("POST /v1/tenants/{id}/rotate-token", s.rootOnly(s.rotateTenantToken))
+	mux.HandleFunc("DELETE /v1/tenants/{id}/token", s.rootOnly(s.revokeTenantToken))
 
 	mux.HandleFunc("POST /v1/sources", s.tenantOnly(s.createSource))
 	mux.HandleFunc("GET /v1/sources", s.tenantOnly(s.listSources))
@@ -31,25 +33,6 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/events/{id}", s.tenantOrRoot(s.getEvent))
 	mux.HandleFunc("POST /v1/events/{id}/replay", s.tenantOrRoot(s.replayEvent))
 	mux.HandleFunc("POST /v1/destinations/{id}/replay", s.tenantOnly(s.replayDestination))
-}
-
-func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Name string `json:"name"`
-	}
-	if !decode(w, r, &in) {
-		return
-	}
-	if strings.TrimSpace(in.Name) == "" || len(in.Name) > 200 {
-		writeFieldError(w, invalid("name", "is required, 1 to 200 characters"))
-		return
-	}
-	t, token, err := s.Store.CreateTenant(r.Context(), in.Name)
-	if err != nil {
-		storeError(w, err, "tenant")
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": t.ID, "name": t.Name, "token": token, "created_at": t.CreatedAt})
 }
 
 // listIntegrations is the catalog; it holds no secrets and needs no token.

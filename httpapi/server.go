@@ -14,6 +14,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/egress"
 	"github.com/hookshift/hookshift/metrics"
 	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
 )
@@ -44,6 +45,7 @@ type Server struct {
 	RotationGrace  time.Duration // how long a rotated-out secret stays valid, default 24h
 	MaxJSONDepth   int           // deepest JSON nesting of an inbound body, default inbound.DefaultMaxDepth (64)
 	MaxLiveSecrets int           // live secrets per source (current + rotated in grace), default store.DefaultMaxLiveSecrets (3)
+	Limits         rules.Limits  // per-tenant quotas and config field bounds; zero fields take the defaults
 
 	cacheOnce   sync.Once
 	sources     *sourceCache

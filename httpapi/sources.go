@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 )
 
@@ -71,8 +72,13 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, t store.Te
 		writeFieldError(w, invalid("kind", "%q is not supported; one of %s", *in.Kind, strings.Join(inbound.Kinds(), ", ")))
 		return
 	}
-	if in.Name == nil || strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200 {
-		writeFieldError(w, invalid("name", "is required, 1 to 200 characters"))
+	lim := s.Limits.WithDefaults()
+	if err := lim.Name(in.Name, true); err != nil {
+		writeRuleError(w, err)
+		return
+	}
+	if err := lim.SourceConfig(in.Config); err != nil {
+		writeRuleError(w, err)
 		return
 	}
 	if _, err := kind.New(in.Config); err != nil {
@@ -94,7 +100,11 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, t store.Te
 	now := s.now().UTC()
 	src := store.Source{ID: store.NewID("src"), TenantID: t.ID, Name: *in.Name, Kind: kind.Name, Config: in.Config,
 		Secrets: []store.Secret{{Value: secret, CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}
-	if err := s.Store.SaveSource(r.Context(), src); err != nil {
+	if err := s.Store.CreateSource(r.Context(), src, lim.MaxSources); err != nil {
+		if errors.Is(err, store.ErrLimit) {
+			writeRuleError(w, rules.TooMany("sources", lim.MaxSources))
+			return
+		}
 		storeError(w, err, "source")
 		return
 	}
@@ -198,12 +208,17 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request, t store.Ten
 		writeFieldError(w, invalid("secret", "cannot be set by PATCH; use POST /v1/sources/{id}/rotate-secret"))
 		return
 	}
+	lim := s.Limits.WithDefaults()
+	if err := lim.Name(in.Name, false); err != nil {
+		writeRuleError(w, err)
+		return
+	}
 	if in.Name != nil {
-		if strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200 {
-			writeFieldError(w, invalid("name", "must be 1 to 200 characters"))
-			return
-		}
 		src.Name = *in.Name
+	}
+	if err := lim.SourceConfig(in.Config); err != nil {
+		writeRuleError(w, err)
+		return
 	}
 	if in.Config != nil {
 		kind, _ := inbound.Lookup(src.Kind)

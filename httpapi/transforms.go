@@ -34,18 +34,6 @@ func writeTransformError(w http.ResponseWriter, te *transformer.Error) {
 	writeJSON(w, http.StatusUnprocessableEntity, b)
 }
 
-// writeInputError answers a validation failure from applyDestination.
-func writeInputError(w http.ResponseWriter, err error) {
-	var tfe *transformFieldError
-	if errors.As(err, &tfe) {
-		writeTransformError(w, tfe.te)
-		return
-	}
-	if !writeFieldError(w, err) {
-		writeError(w, http.StatusBadRequest, "invalid", err.Error())
-	}
-}
-
 type transformTestInput struct {
 	Code      string            `json:"code"`
 	Payload   json.RawMessage   `json:"payload"`

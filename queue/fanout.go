@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 )
 
@@ -31,7 +32,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	fresh, err := f.Store.RecordEvent(ctx, store.Event{
 		ID: p.EventID, TenantID: p.TenantID, SourceID: p.SourceID, ProviderID: p.ProviderID,
 		Type: p.Type, ReceivedAt: p.ReceivedAt, Payload: p.Body,
-	}, p.Receipt, searchKeys(p.Body))
+	}, p.Receipt, inbound.SearchKeys(p.Body))
 	if err != nil {
 		return err
 	}
@@ -45,10 +46,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	n := 0
-	for _, d := range dests {
-		if d.Disabled || !d.Matches(p.Type) {
-			continue
-		}
+	for _, d := range rules.Targets(dests, p.Type) {
 		del, err := f.Store.InitDelivery(ctx, p.EventID, d.ID)
 		if err != nil {
 			return err
@@ -63,11 +61,4 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log.Info().Int("deliveries", n).Msg("event recorded")
 	return nil
-}
-
-// searchKeys are what the event log indexes an event by, besides its type and
-// source: the customer and payment the provider's payload names.
-func searchKeys(body []byte) store.SearchKeys {
-	k := inbound.SearchKeys(body)
-	return store.SearchKeys{CustomerID: k.CustomerID, Email: k.Email, PaymentIDs: k.PaymentIDs}
 }

@@ -11,43 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// CreateTenant stores a new tenant and returns it with its API token. The
-// token is shown once: only its hash is kept.
-func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, string, error) {
-	t := Tenant{ID: NewID("ten"), Name: name, CreatedAt: s.now()}
-	token := NewID("hst")
-	b, err := json.Marshal(t)
-	if err != nil {
-		return Tenant{}, "", fmt.Errorf("encode tenant: %w", err)
-	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.kTenant(t.ID), b, 0)
-		p.Set(ctx, s.kTenantToken(hashToken(token)), t.ID, 0)
-		return nil
-	})
-	if err != nil {
-		return Tenant{}, "", fmt.Errorf("save tenant: %w", err)
-	}
-	return t, token, nil
-}
-
-// TenantByToken returns the tenant a token belongs to. The lookup is by the
-// token's SHA-256, so no secret is compared byte by byte.
-func (s *Store) TenantByToken(ctx context.Context, token string) (Tenant, error) {
-	id, err := s.rdb.Get(ctx, s.kTenantToken(hashToken(token))).Result()
-	if errors.Is(err, redis.Nil) {
-		return Tenant{}, ErrNotFound
-	}
-	if err != nil {
-		return Tenant{}, fmt.Errorf("look up token: %w", err)
-	}
-	var t Tenant
-	if err := s.getJSON(ctx, s.kTenant(id), &t); err != nil {
-		return Tenant{}, err
-	}
-	return t, nil
-}
-
 // sourceRecord is a Source as stored: secrets sealed.
 type sourceRecord struct {
 	Source
@@ -82,6 +45,20 @@ func (s *Store) SaveSource(ctx context.Context, src Source) error {
 	})
 	if err != nil {
 		return fmt.Errorf("save source %s: %w", src.ID, err)
+	}
+	return nil
+}
+
+// CreateSource saves a new source unless its tenant already has max
+// sources (ErrLimit). The count is claimed atomically first, so two
+// concurrent creates at the limit cannot both pass.
+func (s *Store) CreateSource(ctx context.Context, src Source, max int) error {
+	if err := s.claim(ctx, s.kTenantSources(src.TenantID), src.ID, max); err != nil {
+		return err
+	}
+	if err := s.SaveSource(ctx, src); err != nil {
+		s.release(s.kTenantSources(src.TenantID), src.ID)
+		return err
 	}
 	return nil
 }
@@ -189,6 +166,19 @@ func (s *Store) SaveDestination(ctx context.Context, d Destination) error {
 	})
 	if err != nil {
 		return fmt.Errorf("save destination %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// CreateDestination saves a new destination unless its tenant already has
+// max destinations (ErrLimit), claimed atomically as CreateSource does.
+func (s *Store) CreateDestination(ctx context.Context, d Destination, max int) error {
+	if err := s.claim(ctx, s.kTenantDests(d.TenantID), d.ID, max); err != nil {
+		return err
+	}
+	if err := s.SaveDestination(ctx, d); err != nil {
+		s.release(s.kTenantDests(d.TenantID), d.ID)
+		return err
 	}
 	return nil
 }

@@ -11,10 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-func (s *Store) kRate(destID string) string   { return s.opts.Prefix + "dest:" + destID + ":rate" }
-func (s *Store) kHealth(destID string) string { return s.opts.Prefix + "dest:" + destID + ":health" }
-func (s *Store) kProbe(destID string) string  { return s.opts.Prefix + "dest:" + destID + ":probe" }
-
 // throttle is GCRA (the generic cell rate algorithm) on Redis time, so every
 // worker process shares one limit per destination and clocks never disagree.
 // It returns 0 when a send may go now (and reserves it), otherwise the
@@ -33,12 +29,20 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now) + 1000)
 return 0
 `)
 
+// MinRatePerSecond is the slowest rate limit a destination can have (one
+// send per 100 s); the API refuses slower ones.
+const MinRatePerSecond = 0.01
+
 // Throttle applies a destination's rate limit across all workers. It returns
 // how long to wait before sending; zero means the send may go now.
 func (s *Store) Throttle(ctx context.Context, destID string, perSecond float64) (time.Duration, error) {
 	if perSecond <= 0 {
 		return 0, nil
 	}
+	// A rate saved before the API bounded it (1e-300) would overflow the
+	// interval and make a delivery wait for ever: keep it at the slowest rate
+	// the API accepts.
+	perSecond = max(perSecond, MinRatePerSecond)
 	interval := int64(math.Ceil(1000 / perSecond))
 	burst := max(1, int64(perSecond)) // a second's worth of sends may go at once
 	ms, err := throttle.Run(ctx, s.rdb, []string{s.kRate(destID)}, interval, burst).Int64()

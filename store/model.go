@@ -10,6 +10,9 @@ type Tenant struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// TokenRevoked is set once the operator revoked the tenant's token and
+	// has not rotated a new one: no token works for the tenant.
+	TokenRevoked bool `json:"token_revoked,omitempty"`
 }
 
 // Secret is one signing secret of a source. Value is plaintext in memory only;
@@ -60,10 +63,11 @@ type Destination struct {
 	SourceID           string            `json:"source_id"`
 	Name               string            `json:"name"`
 	Integration        string            `json:"integration"`
-	URL                string            `json:"-"` // sealed at rest: a Slack or Discord URL is a credential
-	Config             map[string]string `json:"-"` // sealed at rest
-	Headers            map[string]string `json:"-"` // sealed at rest: often carries credentials
-	Env                map[string]string `json:"-"` // sealed at rest: scripts keep keys here
+	URL                string            `json:"-"`                    // sealed at rest: a Slack or Discord URL is a credential
+	Config             map[string]string `json:"-"`                    // sealed at rest
+	Headers            map[string]string `json:"-"`                    // sealed at rest: often carries credentials
+	Env                map[string]string `json:"-"`                    // sealed at rest: scripts keep keys here
+	SecretEnv          []string          `json:"secret_env,omitempty"` // env names whose values the API masks
 	EventTypes         []string          `json:"event_types"`
 	Transform          *Transform        `json:"transform,omitempty"`
 	RateLimitPerSecond float64           `json:"rate_limit_per_second,omitempty"`
@@ -71,23 +75,6 @@ type Destination struct {
 	DisabledReason     string            `json:"disabled_reason,omitempty"`
 	CreatedAt          time.Time         `json:"created_at"`
 	UpdatedAt          time.Time         `json:"updated_at"`
-}
-
-// Matches reports whether the destination wants events of this type. An empty
-// filter means every event; a filter entry ending in ".*" matches a family.
-func (d *Destination) Matches(eventType string) bool {
-	if len(d.EventTypes) == 0 {
-		return true
-	}
-	for _, t := range d.EventTypes {
-		if t == eventType || t == "*" {
-			return true
-		}
-		if n := len(t); n > 2 && t[n-2:] == ".*" && len(eventType) > n-2 && eventType[:n-1] == t[:n-1] {
-			return true
-		}
-	}
-	return false
 }
 
 // Event is one accepted webhook, stored once with its payload for the event

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,18 +34,6 @@ const (
 	ixEmail    = "email"
 	ixPayment  = "pay"
 )
-
-// kIndex is the search index of a tenant's events by one value of a kind.
-func (s *Store) kIndex(tenantID, kind, value string) string {
-	sum := sha256.Sum256([]byte(value))
-	return s.opts.Prefix + "tenant:" + tenantID + ":ix:" + kind + ":" + hex.EncodeToString(sum[:16])
-}
-
-// kDestFailed holds a destination's failed deliveries: event ids scored by
-// the time of the failing attempt (ms).
-func (s *Store) kDestFailed(destID string) string {
-	return s.opts.Prefix + "dest:" + destID + ":failed"
-}
 
 // SearchKeys are the values, found in an event's payload, that the event can
 // be searched by besides its type and source. Empty values are not indexed.

@@ -61,24 +61,6 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
 func (s *Store) now() time.Time { return s.opts.Now().UTC() }
 
-// Key names. Everything hookshift writes (asynq's own keys aside) is built here.
-func (s *Store) kTenant(id string) string        { return s.opts.Prefix + "tenant:" + id }
-func (s *Store) kTenantToken(hash string) string { return s.opts.Prefix + "token:" + hash }
-func (s *Store) kTenantSources(id string) string { return s.opts.Prefix + "tenant:" + id + ":sources" }
-func (s *Store) kTenantDests(id string) string   { return s.opts.Prefix + "tenant:" + id + ":dests" }
-func (s *Store) kTenantEvents(id string) string  { return s.opts.Prefix + "tenant:" + id + ":events" }
-func (s *Store) kSource(id string) string        { return s.opts.Prefix + "source:" + id }
-func (s *Store) kSourceDests(id string) string   { return s.opts.Prefix + "source:" + id + ":dests" }
-func (s *Store) kDest(id string) string          { return s.opts.Prefix + "dest:" + id }
-func (s *Store) kEvent(id string) string         { return s.opts.Prefix + "event:" + id }
-func (s *Store) kDeliveries(eventID string) string {
-	return s.opts.Prefix + "event:" + eventID + ":deliveries"
-}
-func (s *Store) kAttempts(eventID, destID string) string {
-	return s.opts.Prefix + "event:" + eventID + ":attempts:" + destID
-}
-func (s *Store) kDedupe(eventID string) string { return s.opts.Prefix + "dedupe:" + eventID }
-
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // NewID returns a random identifier with the given prefix, e.g. "src_...".

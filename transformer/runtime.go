@@ -270,11 +270,8 @@ func (e *Engine) result(status *goja.Object, in Input, logs []string) (Result, e
 		for i := 0; i+1 < len(kv); i += 2 {
 			k, _ := kv[i].(string)
 			v, _ := kv[i+1].(string)
-			if !validHeaderName(k) {
-				return invalid("header name %q is not a valid HTTP header name", k)
-			}
-			if strings.ContainsAny(v, "\r\n\x00") {
-				return invalid("header %q: value contains a line break or NUL", k)
+			if err := CheckHeader(k, v); err != nil {
+				return invalid("%v", err)
 			}
 			res.Headers[k] = v
 		}
@@ -299,23 +296,6 @@ func checkURL(raw string) error {
 		return errors.New("has no host")
 	}
 	return nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // envArray flattens env into [k1, v1, k2, v2, ...], keys sorted so the

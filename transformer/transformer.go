@@ -3,7 +3,8 @@
 //
 // The script contract follows the Svix-style scripts Dodo merchants already
 // have: the script defines function handler(webhook) and returns the webhook,
-// possibly changed, or null to cancel. See the BRIEF, section 2.
+// possibly changed, or null to cancel. Input and Result below are the whole
+// contract, and contract_test.go pins it.
 //
 // Scripts are compiled once per version into an LRU of goja programs, and run
 // in pooled runtimes kept per (tenant, script version). Each runtime's

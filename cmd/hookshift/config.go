@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
 	"github.com/hookshift/hookshift/store"
+	"github.com/hookshift/hookshift/rules"
 )
 
 // config is everything `hookshift serve` can be told, from the environment
@@ -36,6 +38,8 @@ type config struct {
 	// receive path (issue 9): nesting of inbound JSON, live secrets per source
 	MaxJSONDepth   int
 	MaxLiveSecrets int
+	// Limits are the per-tenant quotas and config field bounds (rules.Limits).
+	Limits rules.Limits
 }
 
 func env(name, def string) string {
@@ -84,6 +88,27 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// receive path (issue 9)
 	fs.IntVar(&c.MaxJSONDepth, "max-json-depth", receiveEnvInt("HOOKSHIFT_MAX_JSON_DEPTH", inbound.DefaultMaxDepth), fmt.Sprintf("deepest JSON nesting of an inbound webhook body, 1 to %d (HOOKSHIFT_MAX_JSON_DEPTH)", inbound.MaxDepthCeiling))
 	fs.IntVar(&c.MaxLiveSecrets, "max-live-secrets", receiveEnvInt("HOOKSHIFT_MAX_LIVE_SECRETS", store.DefaultMaxLiveSecrets), "secrets a source may hold at once: the current one and rotated-out ones in their grace window, 2 to 16 (HOOKSHIFT_MAX_LIVE_SECRETS)")
+	// Tenant quotas and config bounds (package rules).
+	lim := rules.DefaultLimits()
+	for _, l := range []struct {
+		p          *int
+		name, help string
+		def        int
+	}{
+		{&c.Limits.MaxSources, "max-sources-per-tenant", "sources one tenant may have", lim.MaxSources},
+		{&c.Limits.MaxDestinations, "max-destinations-per-tenant", "destinations one tenant may have", lim.MaxDestinations},
+		{&c.Limits.MaxNameChars, "max-name-chars", "characters of a tenant's, source's or destination's name", lim.MaxNameChars},
+		{&c.Limits.MaxURLBytes, "max-url-bytes", "bytes of a destination URL", lim.MaxURLBytes},
+		{&c.Limits.MaxHeaders, "max-headers", "headers of a destination", lim.MaxHeaders},
+		{&c.Limits.MaxHeaderBytes, "max-header-bytes", "bytes of a destination's header names and values together", lim.MaxHeaderBytes},
+		{&c.Limits.MaxEnv, "max-env", "env variables of a destination", lim.MaxEnv},
+		{&c.Limits.MaxEnvBytes, "max-env-bytes", "bytes of a destination's env names and values together", lim.MaxEnvBytes},
+		{&c.Limits.MaxConfigBytes, "max-config-bytes", "bytes of a destination's config, or a source's config JSON", lim.MaxConfigBytes},
+		{&c.Limits.MaxEventTypes, "max-event-types", "entries of a destination's event_types filter", lim.MaxEventTypes},
+	} {
+		ev := "HOOKSHIFT_" + strings.ToUpper(strings.ReplaceAll(l.name, "-", "_"))
+		fs.IntVar(l.p, l.name, envLimit(ev, l.def), "most "+l.help+" ("+ev+")")
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -117,4 +142,12 @@ func parseRoles(s string) (roles, error) {
 		return r, fmt.Errorf("--roles: no role given; expected a comma list of receiver, worker, api")
 	}
 	return r, nil
+}
+
+// envLimit reads a positive whole number from the environment, or def.
+func envLimit(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }

@@ -235,7 +235,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	}
 
 	api := &httpapi.Server{Store: st, Queue: qc, Engine: engine, Egress: policy, RootToken: cfg.AdminToken, Log: log,
-		MaxBodyBytes: cfg.MaxBodyBytes, SourceCacheTTL: 2 * time.Second, Metrics: m, MetricsHandler: apiMetrics,
+		MaxBodyBytes: cfg.MaxBodyBytes, SourceCacheTTL: 2 * time.Second, Limits: cfg.Limits, Metrics: m, MetricsHandler: apiMetrics,
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
 	api.MaxJSONDepth, api.MaxLiveSecrets = cfg.MaxJSONDepth, cfg.MaxLiveSecrets // receive path (issue 9)

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/json"
 
+	"github.com/hookshift/hookshift/integrations/dodo"
 	"github.com/hookshift/hookshift/integrations/outbound"
 )
 
@@ -24,19 +25,11 @@ var Spec = outbound.Spec{
 	Fields: []outbound.Field{
 		{Name: "webhook_url", Label: "Webhook URL", Secret: true, Required: true, Description: "https://discord.com/api/webhooks/... from the channel's Integrations settings."},
 	},
-	DefaultEventTypes: dodoEvents,
+	DefaultEventTypes: dodo.Events(),
 	Templates: []outbound.Template{
-		{Name: "default", Description: "Dodo Payments: payments succeeded and failed, refunds, disputes and subscription changes.", EventTypes: dodoEvents, Code: dodoJS},
+		{Name: "default", Description: "Dodo Payments: payments succeeded and failed, refunds, disputes and subscription changes.", EventTypes: dodo.Events(), Code: dodoJS},
 	},
 	ErrorMessage: errorMessage,
-}
-
-var dodoEvents = []string{
-	"payment.succeeded", "payment.failed",
-	"refund.succeeded", "refund.failed",
-	"dispute.opened", "dispute.won", "dispute.lost",
-	"subscription.active", "subscription.renewed", "subscription.plan_changed", "subscription.on_hold",
-	"subscription.cancelled", "subscription.failed", "subscription.expired",
 }
 
 // errorMessage reads Discord's {"message": "...", "code": 50006}.

@@ -140,7 +140,8 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	}
 	if u.User != nil {
 		// Credentials in the URL would be stored, logged and shown in clear
-		// with it, against the rule that secrets never appear (BRIEF §6).
+		// with it, against the rule that secrets never appear in logs or API output (see
+		// store.Destination: URLs are sealed at rest for the same reason).
 		return errors.New("url must not contain a user name or password; expected a URL without credentials")
 	}
 	host := u.Hostname()

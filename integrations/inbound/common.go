@@ -11,7 +11,8 @@ import (
 )
 
 // maxSkew is how far a signed timestamp may be from the verifier's clock,
-// either way (BRIEF §3 and §5: 5 minutes, Stripe's 300 s tolerance).
+// either way: the Standard Webhooks libraries allow 5 minutes, and Stripe's
+// own libraries default to a 300 s tolerance.
 const maxSkew = 300 * time.Second
 
 // decodeConfig strictly decodes a source's JSON config into dst. nil, empty

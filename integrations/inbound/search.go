@@ -3,15 +3,9 @@ package inbound
 import (
 	"encoding/json"
 	"strings"
-)
 
-// Keys are the values an event can be searched by: who paid and which
-// payment it is about. Any of them may be empty.
-type Keys struct {
-	CustomerID string
-	Email      string   // lower case: emails are matched case-insensitively
-	PaymentIDs []string // distinct, at most maxPaymentIDs
-}
+	"github.com/hookshift/hookshift/store"
+)
 
 // Bounds on what is taken from a payload: key values become index entries in
 // Redis, so a hostile or odd payload must not make an event expensive.
@@ -66,18 +60,20 @@ type emailOnly struct {
 // SearchKeys extracts the customer id, customer email and payment ids of a
 // Dodo, Stripe or Cryptomus event body. It never fails: a body of another
 // shape, or a field of an unexpected JSON type, yields empty keys. Values
-// longer than 200 bytes are ignored. A body nested deeper than
-// MaxDepthCeiling (more than the receiver can be configured to accept) yields
-// empty keys before anything is decoded.
-func SearchKeys(body []byte) Keys {
+// longer than 200 bytes are ignored. The email is lower case, and the
+// payment ids distinct, at most maxPaymentIDs. The result is the store's own
+// type: what the event log indexes is what is extracted here. A body nested
+// deeper than MaxDepthCeiling (more than the receiver can be configured to
+// accept) yields empty keys before anything is decoded.
+func SearchKeys(body []byte) store.SearchKeys {
 	if CheckDepth(body, MaxDepthCeiling) != nil {
-		return Keys{}
+		return store.SearchKeys{}
 	}
 	var e envelope
 	if json.Unmarshal(body, &e) != nil {
-		return Keys{}
+		return store.SearchKeys{}
 	}
-	var k Keys
+	var k store.SearchKeys
 	addPayment := func(raw json.RawMessage) {
 		id := str(raw)
 		if id == "" || len(k.PaymentIDs) == maxPaymentIDs {

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hookshift/hookshift/store"
 )
 
 func TestSearchKeysOfProviderBodies(t *testing.T) {
@@ -17,21 +19,21 @@ func TestSearchKeysOfProviderBodies(t *testing.T) {
 	)
 	cases := []struct {
 		file string
-		want Keys
+		want store.SearchKeys
 	}{
-		{"dodo/payment.succeeded.usd.json", Keys{maria, "maria.lopez@example.com", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"}}},
-		{"dodo/payment.failed.json", Keys{maria, "maria.lopez@example.com", []string{"pay_1AsD3fG5hJ7kL9zX1cV3b"}}},
-		{"dodo/refund.succeeded.json", Keys{maria, "maria.lopez@example.com", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"}}},
-		{"dodo/dispute.opened.json", Keys{maria, "maria.lopez@example.com", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"}}},
-		{"dodo/subscription.renewed.json", Keys{maria, "maria.lopez@example.com", nil}},
-		{"dodo/credit.added.json", Keys{maria, "", nil}},
-		{"dodo/license_key.created.json", Keys{maria, "", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"}}},
-		{"stripe/payment_intent.succeeded.json", Keys{jenny, "jenny.rosen@example.com", []string{pi}}},
-		{"stripe/charge.refunded.json", Keys{jenny, "jenny.rosen@example.com", []string{pi, ch}}},
-		{"stripe/refund.created.json", Keys{"", "", []string{pi, ch}}},
-		{"stripe/charge.dispute.created.json", Keys{"", "", []string{"pi_3QxP7tLkdIwHu7ix1Fg4Hi5J", "ch_3QxP7tLkdIwHu7ix1Ab2Cd3E"}}},
-		{"cryptomus/paid.json", Keys{"", "", []string{"62f88b36-a9d5-4fa6-aa26-e040c3dbf26d", "ord-10482"}}},
-		{"cryptomus/cancel.json", Keys{"", "", []string{"0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a", "ord-10533"}}},
+		{"dodo/payment.succeeded.usd.json", keys(maria, "maria.lopez@example.com", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"})},
+		{"dodo/payment.failed.json", keys(maria, "maria.lopez@example.com", []string{"pay_1AsD3fG5hJ7kL9zX1cV3b"})},
+		{"dodo/refund.succeeded.json", keys(maria, "maria.lopez@example.com", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"})},
+		{"dodo/dispute.opened.json", keys(maria, "maria.lopez@example.com", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"})},
+		{"dodo/subscription.renewed.json", keys(maria, "maria.lopez@example.com", nil)},
+		{"dodo/credit.added.json", keys(maria, "", nil)},
+		{"dodo/license_key.created.json", keys(maria, "", []string{"pay_2IjeQm4hqU6RA4Z4kwDee"})},
+		{"stripe/payment_intent.succeeded.json", keys(jenny, "jenny.rosen@example.com", []string{pi})},
+		{"stripe/charge.refunded.json", keys(jenny, "jenny.rosen@example.com", []string{pi, ch})},
+		{"stripe/refund.created.json", keys("", "", []string{pi, ch})},
+		{"stripe/charge.dispute.created.json", keys("", "", []string{"pi_3QxP7tLkdIwHu7ix1Fg4Hi5J", "ch_3QxP7tLkdIwHu7ix1Ab2Cd3E"})},
+		{"cryptomus/paid.json", keys("", "", []string{"62f88b36-a9d5-4fa6-aa26-e040c3dbf26d", "ord-10482"})},
+		{"cryptomus/cancel.json", keys("", "", []string{"0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a", "ord-10533"})},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -53,18 +55,18 @@ func TestSearchKeysOfOddBodies(t *testing.T) {
 	}
 	cases := []struct {
 		name, body string
-		want       Keys
+		want       store.SearchKeys
 	}{
-		{"not json", `nope`, Keys{}},
-		{"array", `[1,2]`, Keys{}},
-		{"wrong types", `{"data":{"payment_id":7,"customer":{"customer_id":{"x":1},"email":true}}}`, Keys{}},
-		{"null customer", `{"data":{"customer":null,"payment_id":"pay_1"}}`, Keys{PaymentIDs: []string{"pay_1"}}},
-		{"email upper case", `{"data":{"customer":{"customer_id":"c","email":" Ann@Example.COM "}}}`, Keys{CustomerID: "c", Email: "ann@example.com"}},
-		{"overlong id ignored", `{"data":{"payment_id":"` + string(long) + `"}}`, Keys{}},
+		{"not json", `nope`, store.SearchKeys{}},
+		{"array", `[1,2]`, store.SearchKeys{}},
+		{"wrong types", `{"data":{"payment_id":7,"customer":{"customer_id":{"x":1},"email":true}}}`, store.SearchKeys{}},
+		{"null customer", `{"data":{"customer":null,"payment_id":"pay_1"}}`, store.SearchKeys{PaymentIDs: []string{"pay_1"}}},
+		{"email upper case", `{"data":{"customer":{"customer_id":"c","email":" Ann@Example.COM "}}}`, store.SearchKeys{CustomerID: "c", Email: "ann@example.com"}},
+		{"overlong id ignored", `{"data":{"payment_id":"` + string(long) + `"}}`, store.SearchKeys{}},
 		{"stripe expanded customer", `{"data":{"object":{"object":"checkout.session","customer":{"id":"cus_x"},"customer_details":{"email":"B@x.io"},"payment_intent":"pi_1"}}}`,
-			Keys{CustomerID: "cus_x", Email: "b@x.io", PaymentIDs: []string{"pi_1"}}},
+			store.SearchKeys{CustomerID: "cus_x", Email: "b@x.io", PaymentIDs: []string{"pi_1"}}},
 		{"stripe invoice email", `{"data":{"object":{"object":"invoice","id":"in_1","customer":"cus_y","customer_email":"c@x.io"}}}`,
-			Keys{CustomerID: "cus_y", Email: "c@x.io"}},
+			store.SearchKeys{CustomerID: "cus_y", Email: "c@x.io"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -104,4 +106,9 @@ func FuzzSearchKeys(f *testing.F) {
 			}
 		}
 	})
+}
+
+// keys is a table row's expected search keys.
+func keys(customerID, email string, paymentIDs []string) store.SearchKeys {
+	return store.SearchKeys{CustomerID: customerID, Email: email, PaymentIDs: paymentIDs}
 }

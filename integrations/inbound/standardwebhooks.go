@@ -16,7 +16,7 @@ import (
 )
 
 // Standard Webhooks (https://www.standardwebhooks.com), the scheme Dodo
-// Payments signs with (BRIEF §3): headers webhook-id, webhook-timestamp and
+// Payments signs with (its webhook docs): headers webhook-id, webhook-timestamp and
 // webhook-signature ("v1,<base64>" values separated by spaces), HMAC-SHA256
 // over "{id}.{timestamp}.{body}".
 //

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/hookshift/hookshift/integrations/dodo"
 	"github.com/hookshift/hookshift/integrations/outbound"
 )
 
@@ -34,21 +35,13 @@ var Spec = outbound.Spec{
 	Fields: []outbound.Field{
 		{Name: "write_key", Label: "Write key", Secret: true, Required: true, Description: "The write key of a Segment HTTP API source."},
 	},
-	DefaultEventTypes: trackEvents,
+	DefaultEventTypes: dodo.Events(),
 	Templates: []outbound.Template{
-		{Name: "track", Description: "Track: \"Payment Succeeded\" (with revenue), \"Payment Failed\", \"Refund Succeeded\", \"Dispute Opened\", \"Subscription Renewed\" and so on, with userId = customer_id.", EventTypes: trackEvents, Code: trackJS},
+		{Name: "track", Description: "Track: \"Payment Succeeded\" (with revenue), \"Payment Failed\", \"Refund Succeeded\", \"Dispute Opened\", \"Subscription Renewed\" and so on, with userId = customer_id.", EventTypes: dodo.Events(), Code: trackJS},
 		{Name: "identify", Description: "Identify: the customer's email and name, from any event that carries the customer.", EventTypes: []string{"payment.succeeded", "subscription.active", "subscription.updated"}, Code: identifyJS},
 	},
 	Authorize:    Authorize,
 	ErrorMessage: errorMessage,
-}
-
-var trackEvents = []string{
-	"payment.succeeded", "payment.failed",
-	"refund.succeeded",
-	"dispute.opened", "dispute.won", "dispute.lost",
-	"subscription.active", "subscription.renewed", "subscription.plan_changed", "subscription.on_hold",
-	"subscription.cancelled", "subscription.failed", "subscription.expired",
 }
 
 // Authorize sends the write key as HTTP Basic user name with an empty

@@ -6,6 +6,7 @@ package slack
 import (
 	_ "embed"
 
+	"github.com/hookshift/hookshift/integrations/dodo"
 	"github.com/hookshift/hookshift/integrations/outbound"
 )
 
@@ -27,19 +28,11 @@ var Spec = outbound.Spec{
 	Fields: []outbound.Field{
 		{Name: "webhook_url", Label: "Incoming webhook URL", Secret: true, Required: true, Description: "https://hooks.slack.com/services/... from your Slack app's Incoming Webhooks page."},
 	},
-	DefaultEventTypes: dodoEvents,
+	DefaultEventTypes: dodo.Events(),
 	Templates: []outbound.Template{
-		{Name: "default", Description: "Dodo Payments: payments succeeded and failed, refunds, disputes and subscription changes.", EventTypes: dodoEvents, Code: dodoJS},
+		{Name: "default", Description: "Dodo Payments: payments succeeded and failed, refunds, disputes and subscription changes.", EventTypes: dodo.Events(), Code: dodoJS},
 		{Name: "stripe", Description: "Stripe: refunds and disputes.", EventTypes: []string{"refund.created", "charge.dispute.created", "charge.dispute.closed"}, Code: stripeJS},
 	},
 	// Slack's errors are short plain-text bodies ("invalid_payload",
 	// "no_service", "channel_is_archived"), kept as they are.
-}
-
-var dodoEvents = []string{
-	"payment.succeeded", "payment.failed",
-	"refund.succeeded", "refund.failed",
-	"dispute.opened", "dispute.won", "dispute.lost",
-	"subscription.active", "subscription.renewed", "subscription.plan_changed", "subscription.on_hold",
-	"subscription.cancelled", "subscription.failed", "subscription.expired",
 }
