@@ -46,17 +46,22 @@ const maxInlineWait = time.Second
 
 // admit applies the destination's rate limit and circuit before an attempt.
 // A non-nil error is a waitError: the delivery runs later and spends no
-// attempt.
-func (d *Deliverer) admit(ctx context.Context, dest store.Destination) error {
+// attempt. A dead letter run again by hand (from /monitoring/ or the DLQ
+// API) is the operator asking to try now: an open circuit lets it through as
+// the probe, so "Run now" does send.
+func (d *Deliverer) admit(ctx context.Context, dest store.Destination, byHand bool) error {
 	h, err := d.Store.GetHealth(ctx, dest.ID)
 	if err != nil {
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
 	now := d.now()
-	switch h.Circuit(now) {
-	case "open":
-		return &waitError{reason: fmt.Sprintf("circuit open after %d consecutive failures", h.ConsecutiveFailures), after: h.OpenUntil.Sub(now)}
-	case "half_open":
+	switch circuit := h.Circuit(now); {
+	case byHand && circuit != "closed":
+		d.Log.Info().Str("destination_id", dest.ID).Str("circuit", circuit).Msg("dead letter run by hand probes the destination")
+	case circuit == "open":
+		return &waitError{reason: fmt.Sprintf("circuit open until %s after %d consecutive failures: the delivery waits without spending an attempt",
+			h.OpenUntil.UTC().Format(time.RFC3339), h.ConsecutiveFailures), after: h.OpenUntil.Sub(now)}
+	case circuit == "half_open":
 		ok, err := d.Store.AcquireProbe(ctx, dest.ID, d.sendTimeout()+5*time.Second)
 		if err != nil {
 			return &waitError{reason: err.Error(), after: infraWait}

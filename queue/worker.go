@@ -45,7 +45,7 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 		ShutdownTimeout:          o.ShutdownTimeout,
 		DelayedTaskCheckInterval: o.PollInterval,
 		TaskCheckInterval:        o.PollInterval,
-		Logger:                   asynqLogger{log},
+		Logger:                   truthfulLogger{asynqLogger{log}, del.notes()},
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
