@@ -3,6 +3,7 @@ package outbound
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -98,12 +99,17 @@ func (s Spec) Secrets(rawURL string, config map[string]string) []string {
 // one-letter value was configured somewhere.
 const minSecretLen = 4
 
+// userinfo matches the user:password@ of any URL in a text.
+var userinfo = regexp.MustCompile(`(://)[^/?#@\s"']+@`)
+
 // MaskText replaces every secret in text by Masked, longest first, so that a
-// URL is masked whole before its path is.
+// URL is masked whole before its path is, and the user and password of any
+// URL in the text, known or not (a script's invalid URL, quoted in its error).
 func MaskText(text string, secrets []string) string {
-	if text == "" || len(secrets) == 0 {
+	if text == "" {
 		return text
 	}
+	text = userinfo.ReplaceAllString(text, "${1}"+Masked+"@")
 	ss := make([]string, 0, len(secrets))
 	for _, s := range secrets {
 		if len(s) >= minSecretLen {
