@@ -188,9 +188,10 @@ func CheckForm(raw string) (*url.URL, error) {
 			return nil, fmt.Errorf("url port %q is out of range; expected 1 to 65535", ps)
 		}
 	}
-	if _, err := netip.ParseAddr(host); err != nil && looksNumeric(host) {
+	if _, err := netip.ParseAddr(host); err != nil && (looksNumeric(host) || !validHostName(host)) {
 		// Browsers and getaddrinfo read 0x7f.1 or 2130706433 as 127.0.0.1.
-		// The dialer would catch the result, but saying so now is clearer.
+		// The dialer would catch the result, but saying so now is clearer;
+		// and a name DNS can never resolve (a..b, -x-) is not "not found".
 		return nil, fmt.Errorf("url host %q is not a valid IP address or host name", host)
 	}
 	return u, nil
@@ -349,6 +350,28 @@ func looksNumeric(host string) bool {
 	for _, c := range last {
 		if c < '0' || c > '9' {
 			return false
+		}
+	}
+	return true
+}
+
+// validHostName reports whether host is a DNS name: dot-separated labels of
+// 1 to 63 letters, digits, hyphens or underscores (or non-ASCII letters of
+// an internationalised name, which net/http sends as punycode), not starting
+// or ending with a hyphen, 253 bytes at most (a trailing dot allowed).
+func validHostName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c >= 0x80) {
+				return false
+			}
 		}
 	}
 	return true

@@ -139,9 +139,7 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 	spec, ok := integrations.Lookup(dest.Integration)
 	p := Prepared{EventID: ev.ID, DestinationID: dest.ID, spec: spec, Method: http.MethodPost, URL: dest.URL, Body: ev.Payload}
 	p.secrets = spec.Secrets(dest.URL, dest.Config)
-	for _, v := range dest.Headers {
-		p.secrets = append(p.secrets, v)
-	}
+	p.secrets = append(p.secrets, secretValues(dest.Headers)...)
 	if !ok {
 		return p, p.fail(outbound.Permanent, "unknown integration "+strconv.Quote(dest.Integration))
 	}
@@ -161,9 +159,7 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 			return p, nil
 		}
 		p.Method, p.URL, p.Body, script = res.Method, res.URL, res.Payload, res.Headers
-		for _, v := range script {
-			p.secrets = append(p.secrets, v)
-		}
+		p.secrets = append(p.secrets, secretValues(script)...)
 	}
 	if p.URL != dest.URL {
 		// A URL the script chose: refuse now what can never be sent (a
@@ -207,6 +203,18 @@ func (p Prepared) transformFailed(err error) error {
 	}
 }
 
+// secretValues are the header values that may be credentials: all but the
+// harmless ones (Content-Type, User-Agent, ...).
+func secretValues(h map[string]string) []string {
+	var out []string
+	for k, v := range h {
+		if !outbound.HarmlessHeader(k) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func (p Prepared) fail(k outbound.Kind, reason string) *Error {
 	return &Error{Outcome: outbound.Outcome{Kind: k, Reason: p.Mask(reason)}}
 }
@@ -245,6 +253,9 @@ func Headers(spec outbound.Spec, dest store.Destination, script map[string]strin
 func (s *Sender) Send(ctx context.Context, p Prepared) outbound.Outcome {
 	if p.Cancel {
 		return outbound.Outcome{Kind: outbound.Cancelled, Reason: "cancelled by the transform"}
+	}
+	if s.HTTP == nil {
+		return p.fail(outbound.Retry, "dispatch: no HTTP client to send with").Outcome
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout())
 	defer cancel()

@@ -246,6 +246,8 @@ func TestInputThatCanNeverBeSentIsPermanent(t *testing.T) {
 		{"hex host", ev, script(`function handler(w) { w.url = "http://0x7f.1/x"; return w; }`), "not a valid IP address or host name"},
 		{"user and password", ev, script(`function handler(w) { w.url = "https://bob:hunter2secret@example.com/x"; return w; }`), "must not contain a user name or password"},
 		{"port out of range", ev, script(`function handler(w) { w.url = "http://example.com:99999/x"; return w; }`), "out of range"},
+		{"empty label", ev, script(`function handler(w) { w.url = "https://hooks..example.com/x"; return w; }`), "not a valid IP address or host name"},
+		{"label starting with a hyphen", ev, script(`function handler(w) { w.url = "https://-hooks.example.com/x"; return w; }`), "not a valid IP address or host name"},
 		{"not http, with a password", ev, script(`function handler(w) { w.url = "ftp://bob:hunter2secret@example.com/x"; return w; }`), "http or https"},
 	}
 	for _, c := range cases {
