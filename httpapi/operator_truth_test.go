@@ -147,3 +147,42 @@ func (s *stack) postType(src, secret, id, typ string) string {
 	}
 	return out["event_id"].(string)
 }
+
+// "Run now" on a delivery waiting for an open circuit sends it as the probe
+// (it used to be put straight back to wait, with asynqmon reporting success).
+func TestRunNowOnAWaitingDeliveryProbes(t *testing.T) {
+	s := newStack(t)
+	s.schedule = queue.Schedule{Delays: []time.Duration{time.Second, time.Second, time.Second}}
+	s.guard = queue.Guard{Threshold: 2, Cooldown: time.Minute, MaxCooldown: time.Minute}
+	s.startWorker()
+	var healthy atomic.Bool
+	sk := newSink(t, func(n int, w http.ResponseWriter) {
+		if healthy.Load() {
+			w.WriteHeader(200)
+			return
+		}
+		w.WriteHeader(503)
+	})
+	tok, src, secret, dst := s.setup(sk.URL)
+	ev := s.accept(src, secret, "m-wait")
+	id := queue.DeliveryTaskID(ev, dst)
+	var lastErr string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if ti, err := s.insp.GetTaskInfo(queue.QueueDelivery, id); err == nil && ti.State.String() == "retry" {
+			if lastErr = ti.LastErr; strings.HasPrefix(lastErr, "circuit open until ") {
+				break
+			}
+		}
+	}
+	if !strings.HasPrefix(lastErr, "circuit open until ") {
+		t.Fatalf("the delivery is not waiting for the circuit; last error %q", lastErr)
+	}
+	healthy.Store(true)
+	if err := s.insp.RunTask(queue.QueueDelivery, id); err != nil {
+		t.Fatal(err)
+	}
+	s.waitStatus(tok, ev, dst, "delivered", 10*time.Second)
+	if n := len(sk.got()); n != 3 {
+		t.Fatalf("the destination got %d requests, want 2 failures and the run by hand", n)
+	}
+}
