@@ -48,11 +48,22 @@ func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return d.archive(taskID, fmt.Sprintf("delivery task is not valid JSON: %v", err))
 	}
 	// final: asynq will not run this task again by itself (the schedule's
-	// last attempt, or a dead letter run again by hand).
+	// last attempt, or a dead letter run again by hand), so a wait cannot be
+	// told to asynq as an error: it is handed to a new task.
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	final := retried >= maxRetry
 	log := d.Log.With().Str("event_id", p.EventID).Str("destination_id", p.DestinationID).Str("task_id", taskID).Logger()
+	err := d.deliver(ctx, log, taskID, p, final)
+	var w *waitError
+	if final && errors.As(err, &w) {
+		return d.waitInNewTask(ctx, log, p, w)
+	}
+	return err
+}
+
+// deliver is one run of a delivery task.
+func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID string, p DeliveryPayload, final bool) error {
 
 	ev, err := d.Store.GetEvent(ctx, "", p.EventID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -83,10 +94,6 @@ func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		// A dead letter (status failed) that runs again was run by hand.
 		if err := d.admit(ctx, dest, prev.Status == store.StatusFailed); err != nil {
 			log.Debug().Err(err).Msg("delivery waits")
-			var w *waitError
-			if final && errors.As(err, &w) {
-				return d.waitInNewTask(ctx, log, p, w)
-			}
 			return err
 		}
 	}
