@@ -32,8 +32,6 @@ type Deliverer struct {
 	SendTimeout time.Duration    // per request; default 30s
 	Metrics     *metrics.Metrics // nil records nothing
 	Guard       Guard            // circuit and disable policy
-
-	archived archiveNotes // why tasks were archived at once, for asynq's log line
 }
 
 // infraWait is how long a delivery waits, without spending an attempt, when
@@ -45,7 +43,7 @@ func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
 	var p DeliveryPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return d.archive(taskID, fmt.Sprintf("delivery task is not valid JSON: %v", err))
+		return permanent(fmt.Sprintf("delivery task is not valid JSON: %v", err))
 	}
 	// final: asynq will not run this task again by itself (the schedule's
 	// last attempt, or a dead letter run again by hand), so a wait cannot be
@@ -68,7 +66,7 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 	ev, err := d.Store.GetEvent(ctx, "", p.EventID)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Warn().Msg("event expired before delivery")
-		return d.archive(taskID, "event no longer stored (past its retention)")
+		return permanent("event no longer stored (past its retention)")
 	}
 	if err != nil {
 		return &waitError{reason: err.Error(), after: infraWait}
@@ -119,10 +117,6 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 	}
 	log.Info().Str("integration", dest.Integration).Str("outcome", c.Kind.String()).Str("status", string(status)).
 		Int("status_code", c.StatusCode).Float64("duration_ms", att.DurationMS).Msg("delivery attempt")
-	var pe *permanentError
-	if errors.As(taskErr, &pe) {
-		d.archived.add(taskID, pe.reason)
-	}
 	return taskErr
 }
 
@@ -177,20 +171,6 @@ func (d *Deliverer) waitInNewTask(ctx context.Context, log zerolog.Logger, p Del
 	}
 	log.Info().Str("next_task_id", id).Str("reason", w.reason).Msg("final attempt waits in a new task")
 	return nil
-}
-
-// archive archives the task at once, noting why for asynq's log line.
-func (d *Deliverer) archive(taskID, reason string) error {
-	d.archived.add(taskID, reason)
-	return permanent(reason)
-}
-
-// notes are the archive notes asynq's logger reads (nil without a Deliverer).
-func (d *Deliverer) notes() *archiveNotes {
-	if d == nil {
-		return nil
-	}
-	return &d.archived
 }
 
 // sender is the dispatch unit with this worker's client, clock and timeout.

@@ -114,10 +114,12 @@ func retryDelay(s Schedule) asynq.RetryDelayFunc {
 	}
 }
 
-// archiveNotes remembers, for a short while, why a delivery task was
-// archived at once. asynq logs "Retry exhausted" for every archive, SkipRetry
-// included, which would call a 400 "retries exhausted"; the asynq logger
-// below uses the note to say what happened instead.
+// archiveNotes remembers, for a short while, why a task was archived at once
+// (a SkipRetry error: a permanent failure). asynq logs "Retry exhausted" for
+// every archive, SkipRetry included, which would call a 400 "retries
+// exhausted"; the asynq logger below uses the note to say what happened
+// instead. The server's ErrorHandler, which asynq calls just before that
+// line, writes the note (notePermanent), for every task type.
 type archiveNotes struct {
 	mu sync.Mutex
 	m  map[string]archiveNote
@@ -150,6 +152,13 @@ func (a *archiveNotes) add(taskID, reason string) {
 	a.m[taskID] = archiveNote{reason: reason, at: now}
 }
 
+// notePermanent notes a task's error if it archives the task at once.
+func (a *archiveNotes) notePermanent(taskID string, err error) {
+	if errors.Is(err, asynq.SkipRetry) {
+		a.add(taskID, err.Error())
+	}
+}
+
 func (a *archiveNotes) take(taskID string) (string, bool) {
 	if a == nil {
 		return "", false
@@ -166,8 +175,8 @@ func (a *archiveNotes) take(taskID string) (string, bool) {
 const exhaustedPrefix = "Retry exhausted for task id="
 
 // truthfulLogger is asynq's logger with its archive line made true: a task
-// the handler archived as a permanent failure is logged as that, with the
-// reason; a task that really ran out of attempts keeps asynq's line.
+// archived as a permanent failure is logged as that, with the reason; a task
+// that really ran out of attempts keeps asynq's line.
 type truthfulLogger struct {
 	asynqLogger
 	notes *archiveNotes

@@ -137,7 +137,8 @@ func TestTruthfulArchiveLog(t *testing.T) {
 	var buf bytes.Buffer
 	notes := &archiveNotes{}
 	l := truthfulLogger{asynqLogger{zerolog.New(&buf)}, notes}
-	notes.add("evt:dst", "HTTP 400: bad field")
+	notes.notePermanent("evt:dst", permanent("HTTP 400: bad field"))
+	notes.notePermanent("evt2:dst", &retryError{reason: "gave up after the last attempt: HTTP 503"})
 	l.Warn(exhaustedPrefix + "evt:dst")
 	l.Warn(exhaustedPrefix + "evt2:dst")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
