@@ -155,6 +155,9 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 			return p, p.transformFailed(err)
 		}
 		p.Logs, p.Cancel = res.Logs, res.Cancel
+		if res.DurationMS > 0 { // the script's own run time, without the wait for a run slot
+			p.Transform = time.Duration(res.DurationMS * float64(time.Millisecond))
+		}
 		if p.Cancel {
 			return p, nil
 		}
