@@ -164,13 +164,15 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 		p.Method, p.URL, p.Body, script = res.Method, res.URL, res.Payload, res.Headers
 		p.secrets = append(p.secrets, secretValues(script)...)
 	}
+	// Refuse now what can never be sent (a password in the URL, a numeric or
+	// invalid host, no host) instead of retrying it as "host not found".
 	if p.URL != dest.URL {
-		// A URL the script chose: refuse now what can never be sent (a
-		// password in it, a numeric host, no host) instead of retrying it.
 		p.secrets = append(p.secrets, spec.Secrets(p.URL, nil)...)
 		if _, err := egress.CheckForm(p.URL); err != nil {
 			return p, p.fail(outbound.Permanent, "the transform returned a URL that cannot be sent: "+err.Error())
 		}
+	} else if _, err := egress.CheckForm(p.URL); err != nil {
+		return p, p.fail(outbound.Permanent, "the destination's URL cannot be sent: "+err.Error())
 	}
 
 	p.Header = Headers(spec, dest, script, IdempotencyKey(ev.ID, dest.ID))

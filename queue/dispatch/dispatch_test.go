@@ -248,6 +248,7 @@ func TestInputThatCanNeverBeSentIsPermanent(t *testing.T) {
 		{"port out of range", ev, script(`function handler(w) { w.url = "http://example.com:99999/x"; return w; }`), "out of range"},
 		{"empty label", ev, script(`function handler(w) { w.url = "https://hooks..example.com/x"; return w; }`), "not a valid IP address or host name"},
 		{"label starting with a hyphen", ev, script(`function handler(w) { w.url = "https://-hooks.example.com/x"; return w; }`), "not a valid IP address or host name"},
+		{"stored destination URL with an invalid host", ev, store.Destination{ID: "dst_1", Integration: "http", URL: "https://hooks..example.com/x"}, "not a valid IP address or host name"},
 		{"not http, with a password", ev, script(`function handler(w) { w.url = "ftp://bob:hunter2secret@example.com/x"; return w; }`), "http or https"},
 	}
 	for _, c := range cases {
