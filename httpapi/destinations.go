@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/hookshift/hookshift/integrations"
+	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
@@ -62,20 +61,8 @@ func (s *Server) withHealth(ctx context.Context, v destinationView) destinationV
 
 const masked = rules.Masked
 
-// sensitiveHeader matches header names that carry credentials.
-var sensitiveHeader = regexp.MustCompile(`(?i)auth|token|key|secret|signature|cookie|password`)
-
-// maskHeaders hides the values of credential-bearing headers.
-func maskHeaders(h map[string]string) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		if sensitiveHeader.MatchString(k) && !strings.EqualFold(k, "Idempotency-Key") {
-			v = masked
-		}
-		out[k] = v
-	}
-	return out
-}
+// maskHeaders hides every header value but the known-harmless ones.
+func maskHeaders(h map[string]string) map[string]string { return outbound.MaskHeaders(h) }
 
 // viewDestination is a destination as the API shows it: secret config
 // fields, secret env values, credential headers and secret URLs masked.

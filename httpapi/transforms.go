@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/hookshift/hookshift/integrations"
-	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/queue/dispatch"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
 )
@@ -63,10 +63,11 @@ func (s *Server) testTransform(w http.ResponseWriter, r *http.Request, t store.T
 	if in.URL == "" {
 		in.URL = "https://example.com/webhook"
 	}
-	res, err := s.Engine.Run(r.Context(), transformer.Script{TenantID: t.ID, Code: in.Code}, transformer.Input{
-		Method: http.MethodPost, URL: in.URL, EventType: in.EventType, Payload: in.Payload, Env: in.Env,
-	})
-	s.writeTransformResult(w, res, err)
+	// A script test is a preview for a plain HTTP destination with this
+	// script, URL and env: the same dispatch unit as a delivery.
+	dest := store.Destination{ID: "dst_test", TenantID: t.ID, Integration: "http", URL: in.URL, Env: in.Env,
+		Transform: &store.Transform{Code: in.Code, Enabled: true}}
+	s.writePreview(w, r, store.Event{ID: "evt_test", TenantID: t.ID, Type: in.EventType, Payload: in.Payload}, dest)
 }
 
 // testDestination runs a destination's own script, URL, env and headers
@@ -98,44 +99,25 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 	if ev.Type == "" {
 		ev.Type = eventTypeOf(ev.Payload)
 	}
-	res, err := queue.BuildRequest(r.Context(), s.Engine, ev, d)
-	if err == nil && !res.Cancel {
-		spec, _ := integrations.Lookup(d.Integration)
-		d.Headers = maskHeaders(d.Headers)
-		h := queue.Headers(spec, d, res.Headers, ev.ID)
-		res.Headers = maskHeaders(flatten(h))
-		if res.URL == d.URL { // the URL may be the credential (Slack, Discord)
-			res.URL = spec.ShownURL(res.URL)
-		}
-	}
-	s.writeTransformResult(w, res, err)
+	s.writePreview(w, r, ev, d)
 }
 
-func (s *Server) writeTransformResult(w http.ResponseWriter, res transformer.Result, err error) {
-	var te *transformer.Error
-	if errors.As(err, &te) {
-		writeTransformError(w, te)
-		return
+// writePreview prepares the delivery of ev to dest exactly as the worker
+// does (transform, headers, credentials, signature) and answers with it
+// masked, sending nothing.
+func (s *Server) writePreview(w http.ResponseWriter, r *http.Request, ev store.Event, dest store.Destination) {
+	p, err := (&dispatch.Sender{Engine: s.Engine, Now: s.Now}).Prepare(r.Context(), ev, dest)
+	var de *dispatch.Error
+	switch {
+	case errors.As(err, &de) && de.Script != nil:
+		writeTransformError(w, de.Script)
+	case errors.As(err, &de) && de.Outcome.Kind == outbound.Permanent:
+		writeError(w, http.StatusUnprocessableEntity, "not_sendable", de.Error())
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error())
+	default:
+		writeJSON(w, http.StatusOK, p.Display())
 	}
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "the transform could not run: "+err.Error())
-		return
-	}
-	if res.Logs == nil {
-		res.Logs = []string{}
-	}
-	if res.Headers == nil {
-		res.Headers = map[string]string{}
-	}
-	writeJSON(w, http.StatusOK, res)
-}
-
-func flatten(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k := range h {
-		out[k] = h.Get(k)
-	}
-	return out
 }
 
 // eventTypeOf reads the envelope's top-level "type".

@@ -6,14 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/outbound"
-	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/queue/dispatch"
 	"github.com/hookshift/hookshift/store"
 )
 
@@ -75,37 +72,10 @@ func (f *fakeDataFast) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"message":"Payment recorded","transaction_id":"`+tx+`"}`)
 }
 
-// deliverOnce builds and sends one delivery the way the worker does
-// (queue.BuildRequest, queue.Headers, Spec.Sign, outbound.Classify).
+// deliverOnce prepares and sends one delivery with the worker's own unit.
 func deliverOnce(t *testing.T, client *http.Client, dest store.Destination, ev store.Event) outbound.Outcome {
 	t.Helper()
-	spec, _ := integrations.Lookup(dest.Integration)
-	r, err := queue.BuildRequest(context.Background(), engine, ev, dest)
-	if err != nil {
-		t.Fatalf("BuildRequest: %v", err)
-	}
-	if r.Cancel {
-		return outbound.Outcome{Kind: outbound.Cancelled}
-	}
-	req, err := http.NewRequest(r.Method, r.URL, strings.NewReader(string(r.Payload)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header = queue.Headers(spec, dest, r.Headers, ev.ID)
-	if spec.Sign != nil {
-		if err := spec.Sign(dest.Config, req.Header.Get("Idempotency-Key"), time.Now(), r.Payload, req.Header); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := client.Do(req)
-	var body []byte
-	if err == nil {
-		if resp.StatusCode >= 300 {
-			body, _ = io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		}
-		resp.Body.Close()
-	}
-	return outbound.Classify(resp, body, err, spec, time.Now())
+	return (&dispatch.Sender{Engine: engine, HTTP: client}).Deliver(context.Background(), ev, dest).Outcome
 }
 
 func TestDataFastAgainstFakeAPI(t *testing.T) {

@@ -25,6 +25,10 @@ func DefaultSchedule() Schedule { return Schedule{Delays: DefaultDelays, Jitter:
 // MaxAttempts is the number of attempts before a delivery is dead-lettered.
 func (s Schedule) MaxAttempts() int { return len(s.delays()) + 1 }
 
+// Retries is the number of retries after the first attempt: asynq's
+// MaxRetry for a delivery, so that asynqmon's "Retry n/N" is the truth.
+func (s Schedule) Retries() int { return len(s.delays()) }
+
 func (s Schedule) delays() []time.Duration {
 	if s.Delays == nil {
 		return DefaultDelays

@@ -1,32 +1,32 @@
 package queue
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
-	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/metrics"
+	"github.com/hookshift/hookshift/queue/dispatch"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
 )
 
-// Deliverer handles delivery tasks: load the event and destination, run the
-// transform, send, classify, record the attempt, and tell asynq what next.
+// Deliverer handles delivery tasks: load the event and destination, let
+// package dispatch prepare and send the request, record the attempt, and
+// tell asynq what next (decide, in outcome.go).
 type Deliverer struct {
 	Store       *store.Store
 	Engine      *transformer.Engine
 	HTTP        *http.Client // the egress-guarded client
-	Schedule    Schedule
+	Schedule    Schedule     // unused: asynq counts attempts against the MaxRetry Client sets from the schedule
 	Log         zerolog.Logger
 	Now         func() time.Time
 	SendTimeout time.Duration    // per request; default 30s
@@ -38,17 +38,30 @@ type Deliverer struct {
 // our own storage fails.
 const infraWait = 5 * time.Second
 
-// maxErrorBody bounds how much of an error response is read for the reason.
-const maxErrorBody = 4 << 10
-
 // ProcessTask implements asynq.Handler.
 func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	taskID, _ := asynq.GetTaskID(ctx)
 	var p DeliveryPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return permanent(fmt.Sprintf("delivery task is not valid JSON: %v", err))
 	}
+	// final: asynq will not run this task again by itself (the schedule's
+	// last attempt, or a dead letter run again by hand), so a wait cannot be
+	// told to asynq as an error: it is handed to a new task.
 	retried, _ := asynq.GetRetryCount(ctx)
-	log := d.Log.With().Str("event_id", p.EventID).Str("destination_id", p.DestinationID).Int("attempt", retried+1).Logger()
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	final := retried >= maxRetry
+	log := d.Log.With().Str("event_id", p.EventID).Str("destination_id", p.DestinationID).Str("task_id", taskID).Logger()
+	err := d.deliver(ctx, log, taskID, p, final)
+	var w *waitError
+	if final && errors.As(err, &w) {
+		return d.waitInNewTask(ctx, log, p, w)
+	}
+	return err
+}
+
+// deliver is one run of a delivery task.
+func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID string, p DeliveryPayload, final bool) error {
 
 	ev, err := d.Store.GetEvent(ctx, "", p.EventID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -71,184 +84,98 @@ func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
+	// The attempt number is the delivery's own count, so a dead letter run
+	// again (whose asynq retry count stays where it was) logs the truth.
+	number := prev.AttemptCount + 1
+	log = log.With().Int("attempt", number).Logger()
 	if !dest.Disabled {
-		if err := d.admit(ctx, dest); err != nil {
+		// A dead letter (status failed) that runs again was run by hand.
+		if err := d.admit(ctx, dest, prev.Status == store.StatusFailed); err != nil {
 			log.Debug().Err(err).Msg("delivery waits")
 			return err
 		}
 	}
 
 	start := d.now()
-	att, out, sent := d.attempt(ctx, ev, dest)
-	att.Number, att.At = prev.AttemptCount+1, start
-	att.DurationMS = float64(d.now().Sub(start).Microseconds()) / 1000
-	att.Outcome, att.StatusCode = out.Kind.String(), out.StatusCode
-	if att.Error == "" {
-		att.Error = out.Reason
-	}
-
-	status := statusFor(out, retried+1 >= d.Schedule.MaxAttempts())
-	if err := d.Store.RecordAttempt(ctx, p.EventID, p.DestinationID, att, status); err != nil {
+	c := d.attempt(ctx, ev, dest)
+	att := store.Attempt{Number: number, At: start, Outcome: c.Kind.String(), StatusCode: c.StatusCode,
+		DurationMS: float64(d.now().Sub(start).Microseconds()) / 1000, Error: c.Reason, Line: c.Line,
+		Logs: c.Logs, Request: c.Request}
+	status, taskErr := decide(c.Outcome, final)
+	if err := d.Store.RecordAttempt(ctx, p.EventID, p.DestinationID, att, string(status)); err != nil {
 		// Without the record the attempt must not count: try again soon.
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
-	reason := d.noteHealth(ctx, dest, out)
-	if out.Disable {
-		reason = "destination answered 410 Gone"
-	}
-	if reason != "" {
-		dest.Disabled, dest.DisabledReason, dest.UpdatedAt = true, reason, d.now()
-		if err := d.Store.SaveDestination(ctx, dest); err != nil {
-			log.Error().Err(err).Msg("could not disable destination")
-		} else {
-			log.Warn().Str("reason", reason).Msg("destination disabled")
-		}
-	}
+	d.afterSend(ctx, log, dest, c.Outcome)
 	var age time.Duration
-	if status == store.StatusDelivered {
+	if status == StatusDelivered {
 		age = d.now().Sub(ev.ReceivedAt)
 	}
-	d.Metrics.Delivered(dest.Integration, out.Kind.String(), sent, age)
-	log.Info().Str("integration", dest.Integration).Str("outcome", out.Kind.String()).Str("status", status).
-		Int("status_code", out.StatusCode).Float64("duration_ms", att.DurationMS).Msg("delivery attempt")
-	return taskError(out, status)
+	d.Metrics.Delivered(dest.Integration, c.Kind.String(), c.Sent, age)
+	if c.Transform > 0 {
+		d.Metrics.Transformed(c.Transform)
+	}
+	log.Info().Str("integration", dest.Integration).Str("outcome", c.Kind.String()).Str("status", string(status)).
+		Int("status_code", c.StatusCode).Float64("duration_ms", att.DurationMS).Msg("delivery attempt")
+	return taskErr
 }
 
-// statusFor is the delivery status after an attempt with this outcome.
-func statusFor(o outbound.Outcome, lastAttempt bool) string {
-	switch o.Kind {
-	case outbound.Delivered:
-		return store.StatusDelivered
-	case outbound.Cancelled:
-		return store.StatusCancelled
-	case outbound.Retry:
-		if lastAttempt {
-			return store.StatusFailed
-		}
-		return store.StatusRetrying
-	default:
-		return store.StatusFailed
-	}
-}
-
-// taskError maps an outcome to asynq: nil when done, a retry, or the archive.
-func taskError(o outbound.Outcome, status string) error {
-	switch {
-	case status == store.StatusDelivered || status == store.StatusCancelled:
-		return nil
-	case status == store.StatusRetrying:
-		return &retryError{reason: o.Reason, retryAfter: o.RetryAfter}
-	case o.Kind == outbound.Retry:
-		return permanent("gave up after the last attempt: " + o.Reason)
-	default:
-		return permanent(o.Reason)
-	}
-}
-
-// attempt builds the request (through the transform) and sends it. It
-// returns how long the destination took to answer (0 if nothing was sent).
-func (d *Deliverer) attempt(ctx context.Context, ev store.Event, dest store.Destination) (store.Attempt, outbound.Outcome, time.Duration) {
-	var att store.Attempt
-	spec, ok := integrations.Lookup(dest.Integration)
-	if !ok {
-		return att, outbound.Outcome{Kind: outbound.Permanent, Reason: "unknown integration " + dest.Integration}, 0
-	}
+// attempt is one dispatch: prepare (transform, headers, signature) and send.
+func (d *Deliverer) attempt(ctx context.Context, ev store.Event, dest store.Destination) dispatch.Completed {
 	if dest.Disabled {
-		return att, outbound.Outcome{Kind: outbound.Permanent, Reason: "destination disabled: " + dest.DisabledReason}, 0
+		return dispatch.Completed{Outcome: outbound.Outcome{Kind: outbound.Permanent, Reason: "destination disabled: " + dest.DisabledReason}}
 	}
-	start := d.now()
-	req, err := BuildRequest(ctx, d.Engine, ev, dest)
-	if dest.Transform != nil && dest.Transform.Enabled {
-		d.Metrics.Transformed(d.now().Sub(start))
-	}
-	if err != nil {
-		var te *transformer.Error
-		if errors.As(err, &te) {
-			att.Line, att.Logs = te.Line, te.Logs
-			return att, outbound.Outcome{Kind: outbound.Permanent, Reason: te.Error()}, 0
-		}
-		return att, outbound.Outcome{Kind: outbound.Retry, Reason: err.Error()}, 0
-	}
-	att.Logs = req.Logs
-	if req.Cancel {
-		return att, outbound.Outcome{Kind: outbound.Cancelled, Reason: "cancelled by the transform"}, 0
-	}
-	shown := req.URL
-	if req.URL == dest.URL {
-		shown = spec.ShownURL(req.URL) // a Slack or Discord URL is the credential
-	}
-	att.Request = req.Method + " " + shown
-	sendStart := d.now()
-	out := d.send(ctx, spec, dest, ev, req)
-	return att, out, d.now().Sub(sendStart)
+	return d.sender().Deliver(ctx, ev, dest)
 }
 
-// BuildRequest produces the request a delivery would send: the event as is,
-// or what the destination's transform makes of it. The worker and the
-// transform-test endpoints share it, so a test shows exactly what is sent.
-func BuildRequest(ctx context.Context, eng *transformer.Engine, ev store.Event, dest store.Destination) (transformer.Result, error) {
-	res := transformer.Result{Method: http.MethodPost, URL: dest.URL, Headers: map[string]string{}, Payload: ev.Payload}
-	if dest.Transform == nil || !dest.Transform.Enabled || dest.Transform.Code == "" {
-		return res, nil
+// afterSend folds the outcome into the destination's health and disables a
+// destination that answered 410 or has failed for too long.
+func (d *Deliverer) afterSend(ctx context.Context, log zerolog.Logger, dest store.Destination, o outbound.Outcome) {
+	reason := d.noteHealth(ctx, dest, o)
+	if o.Disable {
+		reason = "destination answered 410 Gone"
 	}
-	out, err := eng.Run(ctx, transformer.Script{TenantID: dest.TenantID, Code: dest.Transform.Code}, transformer.Input{
-		Method: http.MethodPost, URL: dest.URL, EventType: ev.Type, Payload: ev.Payload, Env: dest.Env,
-	})
-	if err != nil {
-		return out, err
+	if reason == "" {
+		return
 	}
-	if out.Headers == nil {
-		out.Headers = map[string]string{}
+	dest.Disabled, dest.DisabledReason, dest.UpdatedAt = true, reason, d.now()
+	if err := d.Store.SaveDestination(ctx, dest); err != nil {
+		log.Error().Err(err).Msg("could not disable destination")
+		return
 	}
-	return out, nil
+	log.Warn().Str("reason", reason).Msg("destination disabled")
 }
 
-func (d *Deliverer) send(ctx context.Context, spec outbound.Spec, dest store.Destination, ev store.Event, r transformer.Result) outbound.Outcome {
-	ctx, cancel := context.WithTimeout(ctx, d.sendTimeout())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Payload))
+// waitInNewTask postpones a final attempt. asynq archives a task that
+// returns any error once its retries are spent, so a final attempt that
+// must wait (an open circuit, a rate limit) cannot say so; it hands over to
+// a new task, due after the wait, with no retries of its own, and ends. The
+// id is derived from the wait's end, so a handler re-run after a crash
+// enqueues it once.
+func (d *Deliverer) waitInNewTask(ctx context.Context, log zerolog.Logger, p DeliveryPayload, w *waitError) error {
+	qname, _ := asynq.GetQueueName(ctx)
+	if qname == "" {
+		qname = QueueDelivery
+	}
+	b, err := json.Marshal(p)
 	if err != nil {
-		return outbound.Outcome{Kind: outbound.Permanent, Reason: "cannot build request: " + err.Error()}
+		return w
 	}
-	req.Header = Headers(spec, dest, r.Headers, ev.ID)
-	if spec.Sign != nil { // e.g. a Standard Webhooks signature the merchant's endpoint can verify
-		if err := spec.Sign(dest.Config, req.Header.Get("Idempotency-Key"), d.now(), r.Payload, req.Header); err != nil {
-			return outbound.Outcome{Kind: outbound.Permanent, Reason: "cannot sign request: " + err.Error()}
-		}
+	id := DeliveryTaskID(p.EventID, p.DestinationID) + ":final:" + strconv.FormatInt(d.now().Add(w.after).Unix(), 10)
+	c := asynq.NewClientFromRedisClient(d.Store.Redis())
+	_, err = c.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b), asynq.TaskID(id), asynq.Queue(qname),
+		asynq.ProcessIn(asynqDelay(w.after)), asynq.MaxRetry(0))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		log.Error().Err(err).Msg("cannot postpone the final attempt")
+		return w // archived: the operator can run it again
 	}
-
-	resp, err := d.HTTP.Do(req)
-	var body []byte
-	if err == nil {
-		if resp.StatusCode >= 300 {
-			body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
-		resp.Body.Close()
-	}
-	return outbound.Classify(resp, body, err, spec, d.now())
+	log.Info().Str("next_task_id", id).Str("reason", w.reason).Msg("final attempt waits in a new task")
+	return nil
 }
 
-// Headers are the request headers of a delivery: the destination's, then
-// the integration's credentials, then the script's (which override both),
-// then the idempotency key, which is the same for every retry and replay.
-func Headers(spec outbound.Spec, dest store.Destination, script map[string]string, eventID string) http.Header {
-	h := http.Header{}
-	for k, v := range dest.Headers {
-		h.Set(k, v)
-	}
-	if spec.Authorize != nil {
-		spec.Authorize(dest.Config, h)
-	}
-	for k, v := range script {
-		h.Set(k, v)
-	}
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/json")
-	}
-	h.Set("Idempotency-Key", DeliveryTaskID(eventID, dest.ID))
-	h.Set("User-Agent", "hookshift/1")
-	return h
+// sender is the dispatch unit with this worker's client, clock and timeout.
+func (d *Deliverer) sender() *dispatch.Sender {
+	return &dispatch.Sender{Engine: d.Engine, HTTP: d.HTTP, Now: d.Now, Timeout: d.SendTimeout}
 }
 
 func (d *Deliverer) now() time.Time {

@@ -3,7 +3,10 @@ package queue
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/hibiken/asynq"
 
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/store"
@@ -46,17 +49,24 @@ const maxInlineWait = time.Second
 
 // admit applies the destination's rate limit and circuit before an attempt.
 // A non-nil error is a waitError: the delivery runs later and spends no
-// attempt.
-func (d *Deliverer) admit(ctx context.Context, dest store.Destination) error {
+// attempt. A dead letter run again by hand (from /monitoring/ or the DLQ
+// API) is the operator asking to try now: an open circuit lets it through as
+// the probe, so "Run now" does send.
+func (d *Deliverer) admit(ctx context.Context, dest store.Destination, byHand bool) error {
 	h, err := d.Store.GetHealth(ctx, dest.ID)
 	if err != nil {
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
 	now := d.now()
-	switch h.Circuit(now) {
-	case "open":
-		return &waitError{reason: fmt.Sprintf("circuit open after %d consecutive failures", h.ConsecutiveFailures), after: h.OpenUntil.Sub(now)}
-	case "half_open":
+	switch circuit := h.Circuit(now); {
+	case byHand && circuit != "closed":
+		d.Log.Info().Str("destination_id", dest.ID).Str("circuit", circuit).Msg("dead letter run by hand probes the destination")
+	case circuit == "open" && d.ranEarly(ctx):
+		d.Log.Info().Str("destination_id", dest.ID).Msg("delivery run by hand during an open circuit probes the destination")
+	case circuit == "open":
+		return &waitError{reason: fmt.Sprintf("%s%s after %d consecutive failures: the delivery waits without spending an attempt",
+			circuitWaitPrefix, h.OpenUntil.UTC().Format(time.RFC3339), h.ConsecutiveFailures), after: h.OpenUntil.Sub(now)}
+	case circuit == "half_open":
 		ok, err := d.Store.AcquireProbe(ctx, dest.ID, d.sendTimeout()+5*time.Second)
 		if err != nil {
 			return &waitError{reason: err.Error(), after: infraWait}
@@ -82,6 +92,34 @@ func (d *Deliverer) admit(ctx context.Context, dest store.Destination) error {
 			return &waitError{reason: "shutting down while rate limited", after: time.Second}
 		}
 	}
+}
+
+// circuitWaitPrefix starts the error text of a delivery put back to wait for
+// an open circuit; the time it waits for follows.
+const circuitWaitPrefix = "circuit open until "
+
+// ranEarly reports whether this task, put back to wait for an open circuit,
+// runs before the time it was put back for: asynq runs a waiting task early
+// only when an operator does ("Run now" in /monitoring/), which then acts as
+// the circuit's probe. A task that waited its time and finds the circuit
+// open again (a failed probe re-opened it) waits again.
+func (d *Deliverer) ranEarly(ctx context.Context) bool {
+	id, _ := asynq.GetTaskID(ctx)
+	qname, _ := asynq.GetQueueName(ctx)
+	if id == "" || qname == "" {
+		return false
+	}
+	info, err := asynq.NewInspectorFromRedisClient(d.Store.Redis()).GetTaskInfo(qname, id)
+	if err != nil {
+		return false
+	}
+	rest, ok := strings.CutPrefix(info.LastErr, circuitWaitPrefix)
+	if !ok {
+		return false
+	}
+	stamp, _, _ := strings.Cut(rest, " ")
+	until, err := time.Parse(time.RFC3339, stamp)
+	return err == nil && d.now().Before(until.Add(-time.Second))
 }
 
 // noteHealth folds an outcome into the destination's health. Only transient

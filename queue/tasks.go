@@ -137,18 +137,16 @@ func (c *Client) EnqueueDeliveryIn(ctx context.Context, p DeliveryPayload, taskI
 	if err != nil {
 		return fmt.Errorf("encode delivery task: %w", err)
 	}
-	// MaxRetry has headroom over the schedule: the handler itself archives
-	// after MaxAttempts real attempts, and the headroom keeps asynq from
-	// archiving a task that is only waiting (rate limit, open circuit).
+	// MaxRetry is the schedule's retries, so asynqmon shows the truth; a
+	// wait (rate limit, open circuit) spends none (isFailure), and the final
+	// attempt is never postponed (see Deliverer.admit).
 	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b), asynq.ProcessIn(delay),
-		asynq.TaskID(taskID), asynq.Queue(QueueDelivery), asynq.MaxRetry(c.schedule.MaxAttempts()+waitHeadroom))
+		asynq.TaskID(taskID), asynq.Queue(QueueDelivery), asynq.MaxRetry(c.schedule.Retries()))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue delivery %s: %w", taskID, err)
 	}
 	return nil
 }
-
-const waitHeadroom = 10
 
 // ReplayPayload is a destination replay: every delivery of the destination
 // that failed since Since, run again at PerSecond.

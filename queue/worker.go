@@ -37,6 +37,7 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 		o.PollInterval = 100 * time.Millisecond
 	}
 	log := o.Log
+	notes := &archiveNotes{} // tells a permanent failure from exhausted retries in asynq's log
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              o.Concurrency,
 		Queues:                   map[string]int{QueueIngest: 6, QueueDelivery: 4, QueueReplay: 1, queueFanoutLegacy: 1},
@@ -45,10 +46,11 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 		ShutdownTimeout:          o.ShutdownTimeout,
 		DelayedTaskCheckInterval: o.PollInterval,
 		TaskCheckInterval:        o.PollInterval,
-		Logger:                   asynqLogger{log},
+		Logger:                   truthfulLogger{asynqLogger{log}, notes},
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
+			notes.notePermanent(id, err)
 			log.Debug().Str("task_id", id).Str("task_type", t.Type()).Err(err).Msg("task not done")
 		}),
 	})

@@ -13,8 +13,19 @@ import (
 
 // throttle is GCRA (the generic cell rate algorithm) on Redis time, so every
 // worker process shares one limit per destination and clocks never disagree.
-// It returns 0 when a send may go now (and reserves it), otherwise the
-// milliseconds to wait (reserving nothing).
+//
+//	KEYS[1]  the destination's rate key (kRate): its theoretical arrival time, unix ms
+//	ARGV[1]  emission interval, ms (1000 / rate per second, rounded up)
+//	ARGV[2]  burst: sends that may go at once
+//	result   0 when a send may go now (and it is reserved), else the ms to wait (nothing reserved)
+//
+// Why not github.com/go-redis/redis_rate/v10 (v10.0.1 works with go-redis
+// v9, and is the same GCRA on Redis time): it prepends its own "rate:" to
+// every key, so the key would leave this store's prefix (and the one place
+// that names keys); it keeps float seconds since 2017 where integer ms do;
+// and it calls redis.replicate_commands(), deprecated since Redis 7. These
+// 12 lines are the whole algorithm, proven across two worker processes
+// (httpapi TestRateLimitHoldsAcrossWorkers).
 var throttle = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -128,32 +128,11 @@ func parseAllowEntry(entry string) (netip.Prefix, error) {
 // ctx should carry a deadline. A nil error does not make later deliveries
 // safe: the name can resolve elsewhere by then, which Client's dialer checks.
 func (p Policy) CheckURL(ctx context.Context, raw string) error {
-	u, err := url.Parse(raw)
+	u, err := CheckForm(raw)
 	if err != nil {
-		return fmt.Errorf("url %q is not valid: %v; expected an absolute http or https URL such as https://example.com/webhooks", raw, unwrapURLError(err))
-	}
-	if u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
-		return fmt.Errorf("url %q is not absolute; expected an http or https URL with a host, such as https://example.com/webhooks", raw)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("url scheme %q is not supported; expected http or https", u.Scheme)
-	}
-	if u.User != nil {
-		// Credentials in the URL would be stored, logged and shown in clear
-		// with it, against the rule that secrets never appear in logs or API output (see
-		// store.Destination: URLs are sealed at rest for the same reason).
-		return errors.New("url must not contain a user name or password; expected a URL without credentials")
+		return err
 	}
 	host := u.Hostname()
-	if host == "" {
-		return fmt.Errorf("url %q has no host; expected an http or https URL with a host, such as https://example.com/webhooks", raw)
-	}
-	if ps := u.Port(); ps != "" {
-		n, err := strconv.Atoi(ps)
-		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("url port %q is out of range; expected 1 to 65535", ps)
-		}
-	}
 
 	g := p.guardian()
 	if a, err := netip.ParseAddr(host); err == nil {
@@ -165,12 +144,6 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 		}
 		return nil
 	}
-	if looksNumeric(host) {
-		// Browsers and getaddrinfo read 0x7f.1 or 2130706433 as 127.0.0.1.
-		// The dialer would catch the result, but saying so now is clearer.
-		return fmt.Errorf("url host %q is not a valid IP address or host name", host)
-	}
-
 	addrs, err := p.resolver().LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return fmt.Errorf("url host %q could not be resolved: %v; destinations must have a public DNS name", host, unwrapDNSError(err))
@@ -184,6 +157,44 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 		}
 	}
 	return nil
+}
+
+// CheckForm is the part of CheckURL that needs no DNS: an absolute http or
+// https URL with a host, no userinfo, a port in range. Deliveries call it on
+// the URL a script returns, so a URL that can never be sent fails at once.
+func CheckForm(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("url %q is not valid: %v; expected an absolute http or https URL such as https://example.com/webhooks", raw, unwrapURLError(err))
+	}
+	if u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
+		return nil, fmt.Errorf("url %q is not absolute; expected an http or https URL with a host, such as https://example.com/webhooks", raw)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("url scheme %q is not supported; expected http or https", u.Scheme)
+	}
+	if u.User != nil {
+		// Credentials in the URL would be stored, logged and shown in clear
+		// with it, against the rule that secrets never appear (BRIEF §6).
+		return nil, errors.New("url must not contain a user name or password; expected a URL without credentials")
+	}
+	host := u.Hostname()
+	if host == "" {
+		return nil, fmt.Errorf("url %q has no host; expected an http or https URL with a host, such as https://example.com/webhooks", raw)
+	}
+	if ps := u.Port(); ps != "" {
+		n, err := strconv.Atoi(ps)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("url port %q is out of range; expected 1 to 65535", ps)
+		}
+	}
+	if _, err := netip.ParseAddr(host); err != nil && (looksNumeric(host) || !validHostName(host)) {
+		// Browsers and getaddrinfo read 0x7f.1 or 2130706433 as 127.0.0.1.
+		// The dialer would catch the result, but saying so now is clearer;
+		// and a name DNS can never resolve (a..b, -x-) is not "not found".
+		return nil, fmt.Errorf("url host %q is not a valid IP address or host name", host)
+	}
+	return u, nil
 }
 
 // Client returns an HTTP client for deliveries. Its dialer checks every
@@ -339,6 +350,28 @@ func looksNumeric(host string) bool {
 	for _, c := range last {
 		if c < '0' || c > '9' {
 			return false
+		}
+	}
+	return true
+}
+
+// validHostName reports whether host is a DNS name: dot-separated labels of
+// 1 to 63 letters, digits, hyphens or underscores (or non-ASCII letters of
+// an internationalised name, which net/http sends as punycode), not starting
+// or ending with a hyphen, 253 bytes at most (a trailing dot allowed).
+func validHostName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c >= 0x80) {
+				return false
+			}
 		}
 	}
 	return true

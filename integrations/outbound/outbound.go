@@ -6,7 +6,6 @@ package outbound
 
 import (
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -71,20 +70,6 @@ func (s Spec) Template(name string) (Template, bool) {
 		}
 	}
 	return Template{}, false
-}
-
-// ShownURL is how a destination URL may be shown (attempt logs, API
-// output): as is, or with only scheme and host when the URL is itself the
-// credential (URLField set).
-func (s Spec) ShownURL(raw string) string {
-	if s.URLField == "" {
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "****"
-	}
-	return u.Scheme + "://" + u.Host + "/****"
 }
 
 // SecretFields returns the names of the config fields that are secret.

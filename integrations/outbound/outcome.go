@@ -2,10 +2,13 @@ package outbound
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -79,17 +82,38 @@ func Classify(resp *http.Response, body []byte, err error, spec Spec, now time.T
 	return o
 }
 
+// classifyError classifies a transport error. The reason drops url.Error's
+// `Post "<url>": ` prefix (the attempt log shows the request apart, masked);
+// the caller masks secrets in what is left.
 func classifyError(err error) Outcome {
-	var dnsErr *net.DNSError
+	var (
+		dnsErr  *net.DNSError
+		netErr  net.Error
+		certErr *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		uaErr   x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+	)
+	cause := err
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		cause = ue.Err
+	}
 	switch {
 	case errors.Is(err, egress.ErrForbidden):
-		return Outcome{Kind: Permanent, Reason: err.Error()}
-	case errors.Is(err, context.DeadlineExceeded):
-		return Outcome{Kind: Retry, Reason: "timed out waiting for the destination"}
+		// The address is refused by policy: it will be refused every time.
+		return Outcome{Kind: Permanent, Reason: cause.Error()}
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		// A name that does not resolve may be a DNS outage or a domain being
+		// set up: retried, within the schedule.
 		return Outcome{Kind: Retry, Reason: "destination host not found: " + dnsErr.Name}
+	case errors.As(err, &certErr), errors.As(err, &uaErr), errors.As(err, &hostErr), errors.As(err, &invErr), errors.As(err, &recErr):
+		// A certificate can be renewed or fixed within the schedule's day.
+		return Outcome{Kind: Retry, Reason: "TLS error: " + cause.Error()}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return Outcome{Kind: Retry, Reason: "timed out waiting for the destination"}
 	default:
-		return Outcome{Kind: Retry, Reason: "network error: " + err.Error()}
+		return Outcome{Kind: Retry, Reason: "network error: " + cause.Error()}
 	}
 }
 

@@ -1,0 +1,126 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// previewRaw calls a preview endpoint and keeps the payload's raw bytes.
+func (s *stack) previewRaw(path, token string, body any) (headers map[string]string, payload json.RawMessage, url string) {
+	s.t.Helper()
+	j, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", s.api.URL+path, bytes.NewReader(j))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		s.t.Fatalf("preview: %d %s", resp.StatusCode, raw)
+	}
+	var out struct {
+		URL     string            `json:"url"`
+		Headers map[string]string `json:"headers"`
+		Payload json.RawMessage   `json:"payload"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		s.t.Fatal(err)
+	}
+	return out.Headers, out.Payload, out.URL
+}
+
+// The destination preview shows the request the worker sends: the same
+// body, the same headers, signature headers included, every value but the
+// harmless ones masked. Only webhook-timestamp and webhook-signature differ
+// between the preview and the delivery, because they are made at the time
+// of each send (a receiver refuses a timestamp older than 5 minutes, so a
+// retry cannot reuse the first one); queue/dispatch proves them equal for
+// one clock.
+func TestPreviewEndpointShowsSignature(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	sk := newSink(t, nil)
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	dst := s.destination(tok, map[string]any{"source_id": src, "name": "signed", "integration": "http", "url": sk.URL,
+		"config":  map[string]string{"signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "bearer_token": "tok_9876543210"},
+		"headers": map[string]string{"X-Custom": "custom-token-value"}})
+	ev := s.accept(src, secret, "m-preview")
+	s.waitStatus(tok, ev, dst, "delivered", 10*time.Second)
+	sent := sk.got()[0]
+
+	shown, payload, url := s.previewRaw("/v1/destinations/"+dst+"/test", tok, map[string]any{"event_id": ev})
+	if url != sk.URL {
+		t.Errorf("preview url %q, sent to %q", url, sk.URL)
+	}
+	var a, b bytes.Buffer
+	_ = json.Compact(&a, payload)
+	_ = json.Compact(&b, sent.body)
+	if a.String() != b.String() {
+		t.Errorf("preview body %s, sent %s", a.String(), b.String())
+	}
+	for k := range sent.header {
+		if _, ok := shown[k]; !ok {
+			t.Errorf("header %s was sent but the preview does not show it", k)
+		}
+	}
+	for k, v := range shown {
+		got := sent.header.Get(k)
+		switch k {
+		case "Webhook-Signature", "Authorization", "X-Custom":
+			if v != "****" || got == "" {
+				t.Errorf("%s: preview %q, sent %q; want it masked in the preview and sent", k, v, got)
+			}
+		case "Webhook-Timestamp": // made at each send
+		default:
+			if v != got {
+				t.Errorf("%s: preview %q, sent %q", k, v, got)
+			}
+		}
+	}
+	if shown["Webhook-Id"] == "" || shown["Webhook-Signature"] == "" {
+		t.Fatalf("preview headers %v lack the signature headers", shown)
+	}
+}
+
+// A Slack URL that fails to connect never reaches the attempt log, the event
+// API, the queue's error text or the logs: only its masked form does.
+func TestSlackURLNotInDeliveryErrors(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	hook := closed.URL + "/services/T0/B0/xoxSecretPart0123456789"
+	closed.Close()
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	dst := s.destination(tok, map[string]any{"source_id": src, "name": "slack", "integration": "slack",
+		"config": map[string]string{"webhook_url": hook}})
+	ev := s.accept(src, secret, "m-slack")
+	d := s.waitStatus(tok, ev, dst, "retrying", 10*time.Second)
+	_, evOut := s.call("GET", "/v1/events/"+ev, tok, nil)
+	raw, _ := json.Marshal(evOut)
+	texts := map[string]string{"event API": string(raw), "logs": s.logs.String()}
+	tasks, _ := s.insp.ListRetryTasks("delivery")
+	for _, ti := range tasks {
+		texts["queue error "+ti.ID] = ti.LastErr
+	}
+	if len(tasks) == 0 {
+		t.Fatal("no retry task to inspect")
+	}
+	for where, text := range texts {
+		if strings.Contains(text, "xoxSecretPart0123456789") || strings.Contains(text, "/services/T0/B0") {
+			t.Errorf("%s carries the Slack URL: %s", where, text)
+		}
+	}
+	if e := d["attempts"].([]any)[0].(map[string]any)["error"].(string); !strings.Contains(e, "connection refused") {
+		t.Errorf("attempt error %q does not say what failed", e)
+	}
+}
