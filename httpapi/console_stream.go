@@ -132,6 +132,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t store.Te
 			return
 		case <-end.C:
 			return
+		case <-o.Closing:
+			return
 		case <-hb.C:
 			if !send(": ping\n\n") {
 				return

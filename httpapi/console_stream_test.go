@@ -196,3 +196,18 @@ func TestEventStreamBounds(t *testing.T) {
 		t.Fatalf("stream without credentials: %d", code)
 	}
 }
+
+// Shutting the server down ends open streams, so a graceful shutdown does
+// not wait for them.
+func TestEventStreamEndsOnClosing(t *testing.T) {
+	s := newStack(t)
+	closing := make(chan struct{})
+	ts := s.consoleAPI(httpapi.ConsoleOptions{StreamPoll: time.Hour, StreamHeartbeat: time.Hour, Closing: closing})
+	st, code := openStream(t, http.DefaultClient, ts.URL+"/v1/events/stream", "Authorization", "Bearer "+s.tenant("acme"))
+	if code != 200 {
+		t.Fatalf("stream: %d", code)
+	}
+	close(closing)
+	for range st.frames { // returns once the server ends the stream
+	}
+}
