@@ -348,3 +348,15 @@ func TestSessionExpires(t *testing.T) {
 		t.Fatalf("after 12h: %d %v", resp.StatusCode, out)
 	}
 }
+
+// Signing in again in the same browser ends its previous session.
+func TestSignInAgainEndsPreviousSession(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	b := s.browser()
+	b.signIn(tok)
+	b.signIn(tok)
+	if keys, _ := s.rdb.Keys(ctx, "hookshift:session:*").Result(); len(keys) != 1 {
+		t.Fatalf("%d sessions after signing in twice in one browser, want 1", len(keys))
+	}
+}
