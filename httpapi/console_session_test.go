@@ -114,6 +114,9 @@ func TestPortalLinkSignsInOnce(t *testing.T) {
 	}
 
 	b := s.browser()
+	if resp, _ := b.do("HEAD", path, nil); resp.StatusCode != 200 || len(resp.Cookies()) != 0 {
+		t.Fatalf("HEAD of a link (a link checker's probe): %d %v", resp.StatusCode, resp.Cookies())
+	}
 	resp, _ := b.do("GET", path, nil)
 	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/console/" {
 		t.Fatalf("open link: %d to %q, want 302 to /console/", resp.StatusCode, resp.Header.Get("Location"))
