@@ -363,3 +363,19 @@ func TestSignInAgainEndsPreviousSession(t *testing.T) {
 		t.Fatalf("%d sessions after signing in twice in one browser, want 1", len(keys))
 	}
 }
+
+// Behind a TLS-terminating proxy the cookie is Secure; over plain HTTP (a
+// local try-out) it cannot be.
+func TestSessionCookieSecureOverHTTPS(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	b := s.browser()
+	resp, _ := b.do("POST", "/console/auth/token", map[string]any{"token": tok}, "X-Forwarded-Proto", "https")
+	if c := sessionCookieOf(t, resp); !c.Secure {
+		t.Fatalf("cookie over HTTPS is not Secure: %+v", c)
+	}
+	resp, _ = b.do("POST", "/console/auth/token", map[string]any{"token": tok})
+	if c := sessionCookieOf(t, resp); c.Secure {
+		t.Fatalf("cookie over plain HTTP is Secure (the browser would drop it): %+v", c)
+	}
+}
