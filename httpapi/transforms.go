@@ -40,6 +40,7 @@ type transformTestInput struct {
 	EventType string            `json:"event_type"`
 	URL       string            `json:"url"`
 	Env       map[string]string `json:"env"`
+	EventID   string            `json:"event_id"` // a stored event of the tenant, in place of payload
 }
 
 // testTransform runs a script against a sample payload and returns the
@@ -53,8 +54,23 @@ func (s *Server) testTransform(w http.ResponseWriter, r *http.Request, t store.T
 		writeFieldError(w, invalid("code", "is required: a script defining function handler(webhook)"))
 		return
 	}
+	if in.EventID != "" { // the console's "test on a stored event"
+		if len(in.Payload) != 0 {
+			writeFieldError(w, invalid("event_id", "and payload are exclusive: give one"))
+			return
+		}
+		ev, err := s.Store.GetEvent(r.Context(), t.ID, in.EventID)
+		if err != nil {
+			storeError(w, err, "event")
+			return
+		}
+		in.Payload = ev.Payload
+		if in.EventType == "" {
+			in.EventType = ev.Type
+		}
+	}
 	if len(in.Payload) == 0 || in.Payload[0] != '{' {
-		writeFieldError(w, invalid("payload", "is required: the sample event as a JSON object"))
+		writeFieldError(w, invalid("payload", "is required (or event_id of a stored event): the sample event as a JSON object"))
 		return
 	}
 	if in.EventType == "" {
@@ -82,9 +98,23 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 		Payload   json.RawMessage `json:"payload"`
 		EventType string          `json:"event_type"`
 		EventID   string          `json:"event_id"`
+		// The console editor's unsaved script and env, run in place of the
+		// saved ones so a test goes through the delivery's own path.
+		Code *string           `json:"code"`
+		Env  map[string]string `json:"env"`
 	}
 	if !decode(w, r, &in) {
 		return
+	}
+	if in.Code != nil {
+		if *in.Code == "" {
+			writeFieldError(w, invalid("code", "must not be empty: a script defining function handler(webhook), or leave code out to run the saved one"))
+			return
+		}
+		d.Transform = &store.Transform{Code: *in.Code, Enabled: true}
+	}
+	if in.Env != nil {
+		d.Env = in.Env
 	}
 	ev := store.Event{ID: "evt_test", Type: in.EventType, Payload: in.Payload}
 	if in.EventID != "" {

@@ -60,3 +60,13 @@ func (s *Store) kAttempts(eventID, destID string) string {
 	return s.opts.Prefix + "event:" + eventID + ":attempts:" + destID
 }
 func (s *Store) kDedupe(eventID string) string { return s.opts.Prefix + "dedupe:" + eventID }
+
+// kVersions is a destination's transform history (versions.go).
+func (s *Store) kVersions(destID string) string {
+	return s.opts.Prefix + "dest:" + destID + ":versions"
+}
+
+// kPortalLink holds the tenant id a single-use console sign-in link is for
+// (sessions.go); kSession a console session. Both are keyed by a SHA-256.
+func (s *Store) kPortalLink(hash string) string { return s.opts.Prefix + "portal:" + hash }
+func (s *Store) kSession(hash string) string    { return s.opts.Prefix + "session:" + hash }

@@ -185,7 +185,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if err != nil {
 		return fmt.Errorf("HOOKSHIFT_SECRET_KEY: %w", err)
 	}
-	st := store.New(rdb, sealer, store.Options{EventRetention: cfg.EventRetention, DedupeWindow: cfg.DedupeWindow})
+	st := store.New(rdb, sealer, store.Options{EventRetention: cfg.EventRetention, DedupeWindow: cfg.DedupeWindow,
+		TransformVersions: cfg.TransformVersions})
 	if !embedded {
 		warnRedisSettings(ctx, st, log, banner)
 	}
@@ -239,8 +240,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
 	api.MaxJSONDepth, api.MaxLiveSecrets = cfg.MaxJSONDepth, cfg.MaxLiveSecrets // receive path (issue 9)
+	closing := make(chan struct{}) // ends the console's live streams at shutdown
+	// nil assets: the front-end bundle (console.FS()) is wired in by the console branch.
+	if api.Console, err = consoleOptions(cfg, nil, closing); err != nil {
+		return err
+	}
 	hs := &http.Server{Addr: cfg.Addr, Handler: api.Handler(httpapi.Roles{Receiver: rl.receiver, API: rl.api}),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs.RegisterOnShutdown(func() { close(closing) })
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
