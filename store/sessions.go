@@ -16,7 +16,6 @@ import (
 // by a browser; Redis keeps only their SHA-256, under a TTL, so a dump of
 // Redis signs nobody in and an expired one vanishes by itself.
 
-
 // newSecret returns 32 random bytes, base64url without padding.
 func newSecret() string {
 	b := make([]byte, 32)

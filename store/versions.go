@@ -25,7 +25,6 @@ import (
 // Options.TransformVersions is 0.
 const DefaultTransformVersions = 50
 
-
 // TransformVersion is one saved state of a destination's script.
 type TransformVersion struct {
 	Version   int       `json:"version"`
