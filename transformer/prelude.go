@@ -14,7 +14,7 @@ package transformer
 //
 // After it returns the runtime's built-ins and global object are frozen, so
 // a run cannot leave behind a mutated prototype or global for the next run.
-const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard) {
+const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL) {
 'use strict';
 const G = globalThis;
 const apply = Reflect.apply, Reflect_apply = Reflect.apply, defineProperty = Object.defineProperty,
@@ -187,6 +187,11 @@ for (const name of ['ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Int8Array',
   'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'WebAssembly', 'Atomics']) {
   delete G[name];
 }
+
+// No BigInt (see bigint.go): literals are refused at compile time, and the
+// one function that makes a BigInt from a number or string throws.
+const noBigInt = function BigInt(value) { throw new TypeError(BIGINT_REFUSAL); };
+defineProperty(G, 'BigInt', { value: noBigInt, writable: false, enumerable: false, configurable: false });
 
 defineProperty(G, 'console', { value: consoleObj, writable: false, enumerable: false, configurable: false });
 for (const k of ownKeys(helpers)) {

@@ -71,7 +71,7 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 	pf, _ := goja.AssertFunction(pv)
 	fns, err := pf(goja.Undefined(), rt.console.object(vm), helpers,
 		vm.ToValue(e.opts.MaxStringLen), vm.ToValue(e.opts.MaxArrayLen), vm.ToValue(sizeLimitMarker),
-		vm.ToValue(e.newStringifyGuard(vm)))
+		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal))
 	if err != nil {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}

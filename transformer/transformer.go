@@ -19,6 +19,9 @@
 //     native call (see preludeJS), binary buffers removed, and a watchdog
 //     that interrupts a run once the process heap has grown past
 //     MaxHeapGrowth since it started;
+//   - BigInt: refused (literals at compile time, the BigInt function at run
+//     time), because its arithmetic runs in single native calls that no
+//     limit can stop (see bigint.go);
 //   - CPU and memory across runs: at most Concurrency runs at once;
 //   - source, input, output and console output: size caps.
 package transformer
