@@ -75,7 +75,7 @@ func (s *Server) testTransform(w http.ResponseWriter, r *http.Request, t store.T
 	if in.URL == "" {
 		in.URL = "https://example.com/webhook"
 	}
-	res, err := s.Engine.Run(r.Context(), transformer.Script{TenantID: t.ID, Code: in.Code}, transformer.Input{
+	res, err := s.Engine.Run(transformer.AsPreview(r.Context()), transformer.Script{TenantID: t.ID, Code: in.Code}, transformer.Input{
 		Method: http.MethodPost, URL: in.URL, EventType: in.EventType, Payload: in.Payload, Env: in.Env,
 	})
 	s.writeTransformResult(w, res, err)
@@ -110,7 +110,7 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 	if ev.Type == "" {
 		ev.Type = eventTypeOf(ev.Payload)
 	}
-	res, err := queue.BuildRequest(r.Context(), s.Engine, ev, d)
+	res, err := queue.BuildRequest(transformer.AsPreview(r.Context()), s.Engine, ev, d)
 	if err == nil && !res.Cancel {
 		spec, _ := integrations.Lookup(d.Integration)
 		d.Headers = maskHeaders(d.Headers)

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +27,9 @@ type config struct {
 	LogLevel        string
 	// MonitoringReadOnly makes /monitoring/ view-only (no delete, run or archive).
 	MonitoringReadOnly bool
+	// transformer fairness: one tenant's runs at once per pool, and the preview pool's size (0: defaults)
+	TransformTenantRuns  int
+	TransformPreviewRuns int
 }
 
 func env(name, def string) string {
@@ -40,6 +44,15 @@ func envDuration(name string, def time.Duration) time.Duration {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
 		}
+	}
+	return def
+}
+
+// envIntDefault reads an integer from the environment, def if unset or not
+// an integer.
+func envIntDefault(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
 	}
 	return def
 }
@@ -68,6 +81,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.DurationVar(&c.TransformTime, "transform-timeout", envDuration("HOOKSHIFT_TRANSFORM_TIMEOUT", time.Second), "wall-time limit of one transform run")
 	fs.BoolVar(&c.MonitoringReadOnly, "monitoring-read-only", os.Getenv("HOOKSHIFT_MONITORING_READ_ONLY") == "true", "make the /monitoring/ UI view-only")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKSHIFT_LOG_LEVEL", "info"), "debug, info, warn or error")
+	// transformer fairness
+	fs.IntVar(&c.TransformTenantRuns, "transform-tenant-runs", envIntDefault("HOOKSHIFT_TRANSFORM_TENANT_RUNS", 0), "one tenant's transform runs at once, in each of the delivery and preview pools; 0: half of the pool (HOOKSHIFT_TRANSFORM_TENANT_RUNS)")
+	fs.IntVar(&c.TransformPreviewRuns, "transform-preview-runs", envIntDefault("HOOKSHIFT_TRANSFORM_PREVIEW_RUNS", 0), "transform test (preview) runs at once, apart from deliveries; 0: max(2, cores/2) (HOOKSHIFT_TRANSFORM_PREVIEW_RUNS)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}

@@ -109,7 +109,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	schedule := queue.DefaultSchedule()
 	qc := queue.NewClient(rdb, schedule)
 	defer qc.Close()
-	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime, Helpers: integrations.ScriptHelpers()})
+	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime, Helpers: integrations.ScriptHelpers(),
+		MaxTenantRuns: cfg.TransformTenantRuns, PreviewConcurrency: cfg.TransformPreviewRuns})
 	policy := egress.Policy{Allow: allow}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
