@@ -39,6 +39,9 @@ func TestBigIntLiteralsRefusedAtSave(t *testing.T) {
 		{"computed key", "function handler(w) { w.payload = { [1n]: 1 }; return w }", 1, 38},
 		{"class field", "class A { static x = 1n ** 99999999n }\nfunction handler(w) { return w }", 1, 22},
 		{"switch case", "function handler(w) { switch (w) { case 3n: break } return w }", 1, 41},
+		{"object key", "function handler(w) { w.payload = ({ 1n: 1 }); return w }", 1, 38},
+		{"method name", "class A { 1n() {} }\nfunction handler(w) { return w }", 1, 11},
+		{"separators", "function handler(w) { w.payload = 1_000n; return w }", 1, 35},
 		{"unary", "function handler(w) { w.payload = -(~9n); return w }", 1, 38},
 	}
 	for _, c := range cases {
