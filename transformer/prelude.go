@@ -248,8 +248,9 @@ const runFn = function run(wrapper, method, url, eventType, payload, envKV) {
   if (h !== undefined && h !== null) {
     if (typeof h !== 'object' || isArray(h)) return ['invalid', 'headers must be an object of strings'];
     hkv = [];
-    for (const k of objectKeys(h)) {
-      const v = h[k];
+    const hk = objectKeys(h); // an index loop: for-of makes an iterator result per key
+    for (let i = 0; i < hk.length; i++) {
+      const k = hk[i], v = h[k];
       if (typeof v !== 'string') return ['invalid', 'header ' + stringify(k) + ' must be a string, got ' + typeof v];
       apply(origPush, hkv, [k, v]);
     }

@@ -131,7 +131,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		if len(raw) == 0 {
 			raw = json.RawMessage("null")
 		}
-		parsed, perr := decodeJSON(vm, raw)
+		parsed, perr := decodePayload(vm, raw)
 		if perr != nil {
 			parsed, perr = rt.parse(goja.Undefined(), vm.ToValue(string(raw)))
 		}

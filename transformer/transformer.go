@@ -9,7 +9,9 @@
 // in pooled runtimes kept per (tenant, script version). Each runtime's
 // built-ins are frozen when it is created, and every run gets a fresh global
 // object and re-runs the script body, so a run never sees state left by an
-// earlier run and a tenant never shares a runtime with another.
+// earlier run and a tenant never shares a runtime with another. The event
+// reaches the script lazily: each JSON object is built member by member as
+// the script reads it (lazy.go).
 //
 // Limits, and what enforces each:
 //   - wall time: a timer that calls Interrupt, always stopped; regexp2's
