@@ -44,6 +44,13 @@ func TestBigIntLiteralsRefusedAtSave(t *testing.T) {
 		{"separators", "function handler(w) { w.payload = 1_000n; return w }", 1, 35},
 		{"unary", "function handler(w) { w.payload = -(~9n); return w }", 1, 38},
 	}
+	// The parser reads a literal's digits before the refusal: the longest
+	// one the source cap allows costs little.
+	huge := "const x = " + strings.Repeat("9", DefaultMaxSourceLen-64) + "n;\nfunction handler(w) { return w }"
+	cases = append(cases, struct {
+		name, code string
+		line, col  int
+	}{"longest literal", huge, 1, 11})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start, rss := time.Now(), peakRSS()
