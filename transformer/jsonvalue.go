@@ -41,7 +41,8 @@ type jsonDecoder struct {
 	data []byte
 	pos  int
 	buf  []byte
-	// check scans without building anything (vm unused): checkJSON.
+	// check scans without building anything (vm unused): decodePayload
+	// checks a payload this way before handing it over lazily.
 	check bool
 	// lazy builds each object as a lazyObject over its bytes.
 	lazy bool

@@ -37,8 +37,8 @@ func decodePayload(vm *goja.Runtime, data []byte) (goja.Value, error) {
 	return decodeJSON(vm, data)
 }
 
-// lazyObject wraps the JSON object at d.pos, which checkJSON has validated,
-// and moves d.pos past it.
+// lazyObject wraps the JSON object at d.pos, which decodePayload has
+// checked, and moves d.pos past it.
 func (d *jsonDecoder) lazyObject() (goja.Value, error) {
 	c := jsonDecoder{data: d.data, pos: d.pos, check: true}
 	if _, err := c.object(0); err != nil {
