@@ -136,7 +136,7 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 // does (transform, headers, credentials, signature) and answers with it
 // masked, sending nothing.
 func (s *Server) writePreview(w http.ResponseWriter, r *http.Request, ev store.Event, dest store.Destination) {
-	p, err := (&dispatch.Sender{Engine: s.Engine, Now: s.Now}).Prepare(r.Context(), ev, dest)
+	p, err := (&dispatch.Sender{Engine: s.Engine, Now: s.Now}).Prepare(transformer.AsPreview(r.Context()), ev, dest)
 	var de *dispatch.Error
 	switch {
 	case errors.As(err, &de) && de.Script != nil:

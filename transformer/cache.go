@@ -1,92 +1,79 @@
 package transformer
 
 import (
-	"container/list"
+	"slices"
 	"sync"
 
 	"github.com/dop251/goja"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // programCache is a bounded LRU of compiled script versions.
 type programCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // of *programEntry, most recently used first
-	byKey map[scriptKey]*list.Element
-}
-
-type programEntry struct {
-	key  scriptKey
-	prog *goja.Program
+	lru *lru.Cache[scriptKey, *goja.Program]
 }
 
 func newProgramCache(max int) *programCache {
-	return &programCache{max: max, order: list.New(), byKey: make(map[scriptKey]*list.Element)}
+	c, err := lru.New[scriptKey, *goja.Program](max)
+	if err != nil { // only for max <= 0, which setDefaults rules out
+		panic("transformer: program cache: " + err.Error())
+	}
+	return &programCache{lru: c}
 }
 
 func (c *programCache) get(k scriptKey) *goja.Program {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.byKey[k]
-	if !ok {
-		return nil
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*programEntry).prog
+	p, _ := c.lru.Get(k)
+	return p
 }
 
-func (c *programCache) add(k scriptKey, p *goja.Program) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byKey[k]; ok {
-		c.order.MoveToFront(el)
-		return
-	}
-	c.byKey[k] = c.order.PushFront(&programEntry{key: k, prog: p})
-	for c.order.Len() > c.max {
-		old := c.order.Back()
-		c.order.Remove(old)
-		delete(c.byKey, old.Value.(*programEntry).key)
-	}
-}
+// add caches p for k. Two concurrent misses compile twice; the cache keeps
+// one (the programs are equivalent).
+func (c *programCache) add(k scriptKey, p *goja.Program) { c.lru.Add(k, p) }
 
-func (c *programCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
+func (c *programCache) len() int { return c.lru.Len() }
 
 // runtimePool keeps idle runtimes per script version, which also means per
 // tenant: a runtime only ever runs the one script it was loaded with. The
 // total idle count is bounded; the least recently returned runtime, whatever
 // its script, is dropped first.
+//
+// The LRU orders every idle runtime across scripts; byKey holds each
+// script's idle runtimes, most recently returned last. Every removal, by get
+// or by eviction, goes through the LRU, whose eviction callback keeps byKey
+// in step.
 type runtimePool struct {
 	mu    sync.Mutex
-	max   int
-	lru   *list.List // of *idleRuntime, most recently returned first
-	byKey map[scriptKey]*list.List
+	lru   *simplelru.LRU[*idleRuntime, struct{}]
+	byKey map[scriptKey][]*idleRuntime
 }
 
 type idleRuntime struct {
-	key     scriptKey
-	rt      *jsRuntime
-	lruEl   *list.Element
-	stackEl *list.Element
+	key scriptKey
+	rt  *jsRuntime
 }
 
 func newRuntimePool(max int) *runtimePool {
-	return &runtimePool{max: max, lru: list.New(), byKey: make(map[scriptKey]*list.List)}
+	p := &runtimePool{byKey: make(map[scriptKey][]*idleRuntime)}
+	l, err := simplelru.NewLRU(max, func(it *idleRuntime, _ struct{}) { p.forget(it) })
+	if err != nil { // only for max <= 0, which setDefaults rules out
+		panic("transformer: runtime pool: " + err.Error())
+	}
+	p.lru = l
+	return p
 }
 
-// get takes an idle runtime for k, or returns nil.
+// get takes an idle runtime for k, the most recently returned, or returns
+// nil.
 func (p *runtimePool) get(k scriptKey) *jsRuntime {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	stack := p.byKey[k]
-	if stack == nil {
+	if len(stack) == 0 {
 		return nil
 	}
-	it := p.remove(stack.Front().Value.(*idleRuntime))
+	it := stack[len(stack)-1]
+	p.lru.Remove(it)
 	return it.rt
 }
 
@@ -94,35 +81,25 @@ func (p *runtimePool) get(k scriptKey) *jsRuntime {
 func (p *runtimePool) put(k scriptKey, rt *jsRuntime) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	stack := p.byKey[k]
-	if stack == nil {
-		stack = list.New()
-		p.byKey[k] = stack
-	}
 	it := &idleRuntime{key: k, rt: rt}
-	it.stackEl = stack.PushFront(it)
-	it.lruEl = p.lru.PushFront(it)
-	for p.lru.Len() > p.max {
-		p.remove(p.lru.Back().Value.(*idleRuntime))
-	}
+	p.byKey[k] = append(p.byKey[k], it)
+	p.lru.Add(it, struct{}{})
 }
 
-func (p *runtimePool) remove(it *idleRuntime) *idleRuntime {
-	p.lru.Remove(it.lruEl)
-	stack := p.byKey[it.key]
-	stack.Remove(it.stackEl)
-	if stack.Len() == 0 {
+// forget drops it from byKey; the LRU calls it, under p.mu, for every
+// runtime it removes.
+func (p *runtimePool) forget(it *idleRuntime) {
+	stack := slices.DeleteFunc(p.byKey[it.key], func(x *idleRuntime) bool { return x == it })
+	if len(stack) == 0 {
 		delete(p.byKey, it.key)
+		return
 	}
-	return it
+	p.byKey[it.key] = stack
 }
 
 // idle reports the idle runtimes held for k and in total.
 func (p *runtimePool) idle(k scriptKey) (forKey, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s := p.byKey[k]; s != nil {
-		forKey = s.Len()
-	}
-	return forKey, p.lru.Len()
+	return len(p.byKey[k]), p.lru.Len()
 }

@@ -35,6 +35,11 @@ func (e *Engine) compile(code string, requireHandler bool) (*goja.Program, error
 	if err != nil {
 		return nil, syntaxError(err, 0)
 	}
+	if nl := bigIntLiteral(prg); nl != nil {
+		pos := prg.File.Position(int(nl.Idx) - prg.File.Base())
+		return nil, &Error{Kind: KindSyntax, Message: fmt.Sprintf("%s: line %d col %d", bigIntRefusal, pos.Line, pos.Column),
+			Line: pos.Line, Column: pos.Column}
+	}
 	if requireHandler && !definesHandler(prg) {
 		return nil, &Error{Kind: KindSyntax, Message: "the script must define a top-level function handler(webhook)"}
 	}

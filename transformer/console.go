@@ -37,10 +37,10 @@ func (c *console) object(vm *goja.Runtime) *goja.Object {
 	for _, level := range []struct{ name, prefix string }{
 		{"log", ""}, {"info", "[info] "}, {"debug", "[debug] "}, {"warn", "[warn] "}, {"error", "[error] "},
 	} {
-		_ = o.Set(level.name, func(call goja.FunctionCall) goja.Value {
+		_ = o.Set(level.name, namedFunc(vm, level.name, func(call goja.FunctionCall) goja.Value {
 			c.write(level.prefix, call.Arguments)
 			return goja.Undefined()
-		})
+		}))
 	}
 	return o
 }

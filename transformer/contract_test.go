@@ -91,7 +91,7 @@ func TestResultContract(t *testing.T) {
 		{name: "cancel not boolean", code: `function handler(w) { w.cancel = 'yes'; return w }`, kind: KindInvalidResult, errHas: "cancel must be a boolean"},
 		{name: "payload undefined", code: `function handler(w) { delete w.payload; return w }`, kind: KindInvalidResult, errHas: "payload must be a JSON value"},
 		{name: "payload cyclic", code: `function handler(w) { const o = {}; o.o = o; w.payload = o; return w }`, kind: KindInvalidResult, errHas: "cannot be encoded as JSON"},
-		{name: "payload bigint", code: `function handler(w) { w.payload = {n: 10n}; return w }`, kind: KindInvalidResult, errHas: "cannot be encoded as JSON"},
+		{name: "payload bigint", code: `function handler(w) { w.payload = {n: 10n}; return w }`, kind: KindSyntax, errHas: "BigInt is not supported"},
 		{name: "async handler", code: `async function handler(w) { return w }`, kind: KindInvalidResult, errHas: "async handlers are not supported"},
 		{name: "no handler", code: `function notHandler(w) { return w }`, kind: KindRuntime, errHas: "does not define function handler"},
 	}

@@ -46,7 +46,20 @@ func prepareHelpers(m map[string]any) ([]helper, error) {
 
 func (h helper) value(vm *goja.Runtime, parse goja.Callable) (goja.Value, error) {
 	if h.fn != nil {
-		return vm.ToValue(h.fn), nil
+		return namedFunc(vm, h.name, h.fn), nil
 	}
 	return parse(goja.Undefined(), vm.ToValue(h.json))
+}
+
+// namedFunc wraps the Go function fn as a JS function called name. goja
+// names a wrapped Go function after its Go symbol
+// ("main.serve.ScriptHelpers.func2"), which a script would see in
+// String(fn) and fn.name; renamed, it prints as
+// "function name() { [native code] }", like a built-in.
+func namedFunc(vm *goja.Runtime, name string, fn any) goja.Value {
+	v := vm.ToValue(fn)
+	if o, ok := v.(*goja.Object); ok {
+		_ = o.DefineDataProperty("name", vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+	return v
 }

@@ -41,6 +41,11 @@ type jsonDecoder struct {
 	data []byte
 	pos  int
 	buf  []byte
+	// check scans without building anything (vm unused): decodePayload
+	// checks a payload this way before handing it over lazily.
+	check bool
+	// lazy builds each object as a lazyObject over its bytes.
+	lazy bool
 }
 
 func (d *jsonDecoder) skipSpace() {
@@ -59,13 +64,15 @@ func (d *jsonDecoder) value(depth int) (goja.Value, error) {
 		return nil, errNeedJSParse
 	}
 	switch c := d.data[d.pos]; {
+	case c == '{' && d.lazy:
+		return d.lazyObject()
 	case c == '{':
 		return d.object(depth)
 	case c == '[':
 		return d.array(depth)
 	case c == '"':
 		s, err := d.str()
-		if err != nil {
+		if err != nil || d.check {
 			return nil, err
 		}
 		return d.vm.ToValue(s), nil
@@ -77,7 +84,10 @@ func (d *jsonDecoder) value(depth int) (goja.Value, error) {
 }
 
 func (d *jsonDecoder) object(depth int) (goja.Value, error) {
-	obj := d.vm.NewObject()
+	var obj *goja.Object
+	if !d.check {
+		obj = d.vm.NewObject()
+	}
 	d.pos++ // {
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
@@ -102,7 +112,9 @@ func (d *jsonDecoder) object(depth int) (goja.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if key == "__proto__" {
+		if d.check {
+			err = nil
+		} else if key == "__proto__" {
 			// JSON.parse defines an own property; assignment would set the
 			// prototype instead.
 			err = obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
@@ -135,6 +147,9 @@ func (d *jsonDecoder) array(depth int) (goja.Value, error) {
 	var items []any
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
+		if d.check {
+			return nil, nil
+		}
 		return d.vm.NewArray(), nil
 	}
 	for {
@@ -142,7 +157,9 @@ func (d *jsonDecoder) array(depth int) (goja.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, v)
+		if !d.check {
+			items = append(items, v)
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, errNeedJSParse
@@ -153,6 +170,9 @@ func (d *jsonDecoder) array(depth int) (goja.Value, error) {
 			d.skipSpace()
 		case ']':
 			d.pos++
+			if d.check {
+				return nil, nil
+			}
 			return d.vm.NewArray(items...), nil
 		default:
 			return nil, errNeedJSParse
@@ -162,15 +182,22 @@ func (d *jsonDecoder) array(depth int) (goja.Value, error) {
 
 func (d *jsonDecoder) literal() (goja.Value, error) {
 	rest := d.data[d.pos:]
+	valueTrue, valueFalse := goja.Value(nil), goja.Value(nil)
+	if !d.check {
+		valueTrue, valueFalse = d.vm.ToValue(true), d.vm.ToValue(false)
+	}
 	switch {
 	case len(rest) >= 4 && string(rest[:4]) == "true":
 		d.pos += 4
-		return d.vm.ToValue(true), nil
+		return valueTrue, nil
 	case len(rest) >= 5 && string(rest[:5]) == "false":
 		d.pos += 5
-		return d.vm.ToValue(false), nil
+		return valueFalse, nil
 	case len(rest) >= 4 && string(rest[:4]) == "null":
 		d.pos += 4
+		if d.check {
+			return nil, nil
+		}
 		return goja.Null(), nil
 	}
 	return nil, errNeedJSParse
@@ -214,16 +241,22 @@ func (d *jsonDecoder) number() (goja.Value, error) {
 			return nil, errNeedJSParse
 		}
 	}
-	lit := string(d.data[start:d.pos])
-	if isInt && lit != "-0" {
-		if i, err := strconv.ParseInt(lit, 10, 64); err == nil {
+	lit := d.data[start:d.pos]
+	if isInt && string(lit) != "-0" {
+		if i, err := strconv.ParseInt(string(lit), 10, 64); err == nil {
+			if d.check {
+				return nil, nil
+			}
 			return d.vm.ToValue(i), nil
 		}
 	}
-	f, err := strconv.ParseFloat(lit, 64)
+	f, err := strconv.ParseFloat(string(lit), 64)
 	if err != nil {
 		// Out of float64 range: leave it to JSON.parse (goja refuses 1e999).
 		return nil, errNeedJSParse
+	}
+	if d.check {
+		return nil, nil
 	}
 	return d.vm.ToValue(f), nil
 }
@@ -241,6 +274,9 @@ func (d *jsonDecoder) str() (string, error) {
 			d.pos++
 			if !utf8.Valid(s) {
 				return "", errNeedJSParse
+			}
+			if d.check {
+				return "", nil
 			}
 			return string(s), nil
 		case c == '\\':
@@ -263,6 +299,9 @@ func (d *jsonDecoder) escapedStr(start int) (string, error) {
 			d.buf = b
 			if !utf8.Valid(b) {
 				return "", errNeedJSParse
+			}
+			if d.check {
+				return "", nil
 			}
 			return string(b), nil
 		case c < 0x20:

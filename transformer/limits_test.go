@@ -133,7 +133,7 @@ func TestHostileScriptDoesNotBlockOthers(t *testing.T) {
 		defer wg.Done()
 		_, hostileErr = e.Run(context.Background(), hostile, simpleInput(`{}`))
 	}()
-	waitFor(t, func() bool { return len(e.slots) == 1 })
+	waitFor(t, func() bool { n, _ := e.deliveries.inUse("evil"); return n == 1 })
 
 	for range 20 {
 		res := mustRun(t, e, dataFastTemplate, eventInput(t, "payment.succeeded.usd.json"))
@@ -141,7 +141,7 @@ func TestHostileScriptDoesNotBlockOthers(t *testing.T) {
 			t.Fatalf("%+v", res)
 		}
 	}
-	if len(e.slots) != 1 {
+	if n, _ := e.deliveries.inUse("evil"); n != 1 {
 		t.Fatal("the hostile run should still be running")
 	}
 	wg.Wait()
@@ -155,7 +155,7 @@ func TestRunWaitsForASlot(t *testing.T) {
 		_, err := e.Run(context.Background(), Script{TenantID: "evil", Code: `function handler(w) { for (;;) {} }`}, simpleInput(`{}`))
 		done <- err
 	}()
-	waitFor(t, func() bool { return len(e.slots) == 1 })
+	waitFor(t, func() bool { n, _ := e.deliveries.inUse("evil"); return n == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := e.Run(ctx, Script{TenantID: "t", Code: identity}, simpleInput(`{}`))

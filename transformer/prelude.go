@@ -14,7 +14,7 @@ package transformer
 //
 // After it returns the runtime's built-ins and global object are frozen, so
 // a run cannot leave behind a mutated prototype or global for the next run.
-const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard) {
+const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL) {
 'use strict';
 const G = globalThis;
 const apply = Reflect.apply, Reflect_apply = Reflect.apply, defineProperty = Object.defineProperty,
@@ -188,6 +188,11 @@ for (const name of ['ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Int8Array',
   delete G[name];
 }
 
+// No BigInt (see bigint.go): literals are refused at compile time, and the
+// one function that makes a BigInt from a number or string throws.
+const noBigInt = function BigInt(value) { throw new TypeError(BIGINT_REFUSAL); };
+defineProperty(G, 'BigInt', { value: noBigInt, writable: false, enumerable: false, configurable: false });
+
 defineProperty(G, 'console', { value: consoleObj, writable: false, enumerable: false, configurable: false });
 for (const k of ownKeys(helpers)) {
   defineProperty(G, k, { value: helpers[k], writable: false, enumerable: false, configurable: false });
@@ -243,8 +248,9 @@ const runFn = function run(wrapper, method, url, eventType, payload, envKV) {
   if (h !== undefined && h !== null) {
     if (typeof h !== 'object' || isArray(h)) return ['invalid', 'headers must be an object of strings'];
     hkv = [];
-    for (const k of objectKeys(h)) {
-      const v = h[k];
+    const hk = objectKeys(h); // an index loop: for-of makes an iterator result per key
+    for (let i = 0; i < hk.length; i++) {
+      const k = hk[i], v = h[k];
       if (typeof v !== 'string') return ['invalid', 'header ' + stringify(k) + ' must be a string, got ' + typeof v];
       apply(origPush, hkv, [k, v]);
     }

@@ -71,7 +71,7 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 	pf, _ := goja.AssertFunction(pv)
 	fns, err := pf(goja.Undefined(), rt.console.object(vm), helpers,
 		vm.ToValue(e.opts.MaxStringLen), vm.ToValue(e.opts.MaxArrayLen), vm.ToValue(sizeLimitMarker),
-		vm.ToValue(e.newStringifyGuard(vm)))
+		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal))
 	if err != nil {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
@@ -102,7 +102,9 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 
 // runOn runs one event through rt. reusable is false when rt must not go back
 // to the pool: it was interrupted, hit a limit, or a Go panic went through it.
-func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input) (res Result, reusable bool, err error) {
+// alone says no other run can be in flight (Run holds the engine alone), so
+// a memory interrupt is this run's fault even if the watchdog saw others.
+func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool) (res Result, reusable bool, err error) {
 	start := time.Now()
 	vm := rt.vm
 	rt.console.reset()
@@ -129,7 +131,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input) (res Result
 		if len(raw) == 0 {
 			raw = json.RawMessage("null")
 		}
-		parsed, perr := decodeJSON(vm, raw)
+		parsed, perr := decodePayload(vm, raw)
 		if perr != nil {
 			parsed, perr = rt.parse(goja.Undefined(), vm.ToValue(string(raw)))
 		}
@@ -164,7 +166,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input) (res Result
 
 	timerFired := !timer.Stop()
 	ctxFired := !stopCtx()
-	memoryKilled := e.watch.leave(watched)
+	memoryKilled, shared := e.watch.leave(watched)
 	rt.memoryKilled = memoryKilled
 	vm.SetGlobalObject(rt.global) // let this run's objects be collected while rt idles
 	elapsed := time.Since(start)
@@ -190,6 +192,8 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input) (res Result
 	switch {
 	case panicked != nil:
 		return fault(KindRuntime, fmt.Sprintf("internal error while running the script: %v", panicked), nil)
+	case reason == interruptMemory && shared && !alone:
+		return Result{}, false, errMemoryPressure
 	case reason == interruptMemory:
 		return fault(KindLimit, fmt.Sprintf("the run used more than %d MiB of memory", e.opts.MaxHeapGrowth>>20), frames)
 	case reason == interruptCancel:

@@ -10,7 +10,9 @@
 // in pooled runtimes kept per (tenant, script version). Each runtime's
 // built-ins are frozen when it is created, and every run gets a fresh global
 // object and re-runs the script body, so a run never sees state left by an
-// earlier run and a tenant never shares a runtime with another.
+// earlier run and a tenant never shares a runtime with another. The event
+// reaches the script lazily: each JSON object is built member by member as
+// the script reads it (lazy.go).
 //
 // Limits, and what enforces each:
 //   - wall time: a timer that calls Interrupt, always stopped; regexp2's
@@ -19,8 +21,14 @@
 //   - memory: size caps on the built-ins that can build a huge value in one
 //     native call (see preludeJS), binary buffers removed, and a watchdog
 //     that interrupts a run once the process heap has grown past
-//     MaxHeapGrowth since it started;
-//   - CPU and memory across runs: at most Concurrency runs at once;
+//     MaxHeapGrowth since it started, charged to the run that allocated
+//     (see Run);
+//   - BigInt: refused (literals at compile time, the BigInt function at run
+//     time), because its arithmetic runs in single native calls that no
+//     limit can stop (see bigint.go);
+//   - CPU and memory across runs: at most Concurrency delivery runs and
+//     PreviewConcurrency preview runs at once, and at most MaxTenantRuns of
+//     one tenant in each pool;
 //   - source, input, output and console output: size caps.
 package transformer
 
@@ -37,6 +45,7 @@ import (
 
 	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
+	"golang.org/x/sync/semaphore"
 )
 
 // Error kinds, the values of Error.Kind.
@@ -71,7 +80,7 @@ type Options struct {
 	MaxLogBytes    int            // captured console output cap, default 8 KiB (truncate, note truncation)
 	MaxCallStack   int            // goja SetMaxCallStackSize, default 1024
 	CacheSize      int            // compiled-program LRU entries, default 1024
-	Concurrency    int            // max simultaneous runs (bounded worker slots), default runtime.GOMAXPROCS(0)
+	Concurrency    int            // max simultaneous delivery runs (bounded worker slots), default runtime.GOMAXPROCS(0)
 	Helpers        map[string]any // extra read-only globals given to every script (e.g. a Go func currencyExponent(code string) int); may be nil
 
 	// MaxIdleRuntimes bounds the pooled idle runtimes across all script
@@ -90,6 +99,14 @@ type Options struct {
 	// MaxArrayLen caps the length of an array (or array-like) that a native
 	// built-in walks, copies or spreads in one call. Default 1 Mi.
 	MaxArrayLen int
+	// PreviewConcurrency is the number of run slots for previews (runs whose
+	// context is marked with AsPreview), a pool apart from the Concurrency
+	// slots of deliveries. Default max(2, Concurrency/2).
+	PreviewConcurrency int
+	// MaxTenantRuns caps one tenant's simultaneous runs in each pool, so
+	// that one tenant's slow scripts slow only that tenant. Default: half of
+	// the pool, at least one.
+	MaxTenantRuns int
 }
 
 func (o *Options) setDefaults() {
@@ -129,18 +146,37 @@ func (o *Options) setDefaults() {
 	if o.MaxArrayLen <= 0 {
 		o.MaxArrayLen = DefaultMaxArrayLen
 	}
+	if o.PreviewConcurrency <= 0 {
+		o.PreviewConcurrency = max(2, o.Concurrency/2)
+	}
+}
+
+// tenantCap is the per-tenant cap in a pool of size slots.
+func (o *Options) tenantCap(size int) int {
+	if o.MaxTenantRuns > 0 {
+		return o.MaxTenantRuns
+	}
+	return max(1, size/2)
 }
 
 // Engine compiles and runs transform scripts. It is safe for concurrent use;
 // create one per process and share it.
 type Engine struct {
-	opts    Options
-	helpers []helper
-	slots   chan struct{}
-	progs   *programCache
-	pool    *runtimePool
-	watch   *heapWatchdog
+	opts       Options
+	helpers    []helper
+	deliveries *slotPool
+	previews   *slotPool
+	progs      *programCache
+	pool       *runtimePool
+	watch      *heapWatchdog
+	// alone is taken with weight 1 by every run, and with soloWeight by a
+	// run that must be measured alone (see Run).
+	alone *semaphore.Weighted
 }
+
+// soloWeight is the weight of a run that has the engine to itself: more
+// than all slots of both pools together.
+const soloWeight = 1 << 30
 
 // New returns an Engine with opts, defaults filled in. It panics if a helper
 // is neither a function nor JSON-encodable, which is a programming error.
@@ -150,11 +186,13 @@ type Engine struct {
 func New(opts Options) *Engine {
 	opts.setDefaults()
 	e := &Engine{
-		opts:  opts,
-		slots: make(chan struct{}, opts.Concurrency),
-		progs: newProgramCache(opts.CacheSize),
-		pool:  newRuntimePool(opts.MaxIdleRuntimes),
-		watch: newHeapWatchdog(opts.MaxHeapGrowth),
+		opts:       opts,
+		deliveries: newSlotPool(opts.Concurrency, opts.tenantCap(opts.Concurrency)),
+		previews:   newSlotPool(opts.PreviewConcurrency, opts.tenantCap(opts.PreviewConcurrency)),
+		progs:      newProgramCache(opts.CacheSize),
+		pool:       newRuntimePool(opts.MaxIdleRuntimes),
+		watch:      newHeapWatchdog(opts.MaxHeapGrowth),
+		alone:      semaphore.NewWeighted(soloWeight),
 	}
 	hs, err := prepareHelpers(opts.Helpers)
 	if err != nil {
@@ -248,6 +286,34 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// TransientError is a run that could not finish for a reason outside the
+// script, so retrying later may well succeed: it is never a script fault. A
+// delivery that gets one retries; a preview answers "try again".
+type TransientError struct {
+	Reason string // what happened, for logs and the attempt record
+	Err    error  // the cause, if any (e.g. the context's error)
+}
+
+func (e *TransientError) Error() string {
+	if e.Err != nil {
+		return "transformer: " + e.Reason + ": " + e.Err.Error()
+	}
+	return "transformer: " + e.Reason
+}
+
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// IsTransient reports whether err is (or wraps) a *TransientError.
+func IsTransient(err error) bool {
+	var te *TransientError
+	return errors.As(err, &te)
+}
+
+// errMemoryPressure is what runOn returns for a run the heap watchdog
+// interrupted while other runs were in flight: the growth it measured may
+// not be this run's.
+var errMemoryPressure = errors.New("transformer: interrupted by process memory pressure")
+
 // ErrInvalidInput is wrapped by the errors Run returns for an Input the
 // caller got wrong (not a script fault): a payload that is not JSON.
 var ErrInvalidInput = errors.New("transformer: invalid input")
@@ -262,8 +328,19 @@ func (e *Engine) Check(code string) error {
 }
 
 // Run executes handler(webhook). Script faults return *Error; ctx
-// cancellation returns ctx.Err() (wrapped). Run waits for one of
-// Options.Concurrency slots, honouring ctx.
+// cancellation returns ctx.Err() (wrapped); a run that could not finish for
+// a reason outside the script returns *TransientError. Run waits, honouring
+// ctx, for one of the tenant's slots (Options.MaxTenantRuns) and then one of
+// the pool's: Options.Concurrency for deliveries, PreviewConcurrency for a
+// ctx marked with AsPreview.
+//
+// Memory is charged to the run that allocates it. goja cannot account memory
+// per runtime, so the heap watchdog measures the process; a run it
+// interrupts while other runs were in flight is a suspect, not a culprit.
+// Run runs a suspect again alone, with no other run in the engine, where
+// the process's growth is its own: over the cap there, it is a "limit"
+// fault; otherwise its result stands. A suspect that cannot get the engine to
+// itself before ctx ends gets a *TransientError, never a script fault.
 func (e *Engine) Run(ctx context.Context, s Script, in Input) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("transformer: run not started: %w", err)
@@ -271,13 +348,34 @@ func (e *Engine) Run(ctx context.Context, s Script, in Input) (Result, error) {
 	if len(in.Payload) > e.opts.MaxInputBytes {
 		return Result{}, &Error{Kind: KindLimit, Message: fmt.Sprintf("event payload is %d bytes, over the %d-byte input limit", len(in.Payload), e.opts.MaxInputBytes)}
 	}
-	select {
-	case e.slots <- struct{}{}:
-	case <-ctx.Done():
-		return Result{}, fmt.Errorf("transformer: waiting for a run slot: %w", ctx.Err())
+	slots := e.deliveries
+	if isPreview(ctx) {
+		slots = e.previews
 	}
-	defer func() { <-e.slots }()
+	release, err := slots.acquire(ctx, s.TenantID)
+	if err != nil {
+		return Result{}, fmt.Errorf("transformer: waiting for a run slot: %w", err)
+	}
+	defer release()
 
+	res, err := e.runScript(ctx, s, in, 1)
+	if errors.Is(err, errMemoryPressure) {
+		res, err = e.runScript(ctx, s, in, soloWeight)
+	}
+	if err == nil { // every caller shows {} and [], never null
+		if res.Headers == nil {
+			res.Headers = map[string]string{}
+		}
+		if res.Logs == nil {
+			res.Logs = []string{}
+		}
+	}
+	return res, err
+}
+
+// runScript runs s once, holding weight of e.alone: 1 to run beside others,
+// soloWeight to run alone.
+func (e *Engine) runScript(ctx context.Context, s Script, in Input, weight int64) (Result, error) {
 	key := s.key()
 	rt := e.pool.get(key)
 	if rt == nil {
@@ -290,19 +388,19 @@ func (e *Engine) Run(ctx context.Context, s Script, in Input) (Result, error) {
 			return Result{}, err
 		}
 	}
-	res, reusable, err := e.runOn(ctx, rt, in)
+	if err := e.alone.Acquire(ctx, weight); err != nil {
+		e.pool.put(key, rt)
+		if weight == soloWeight {
+			return Result{}, &TransientError{Reason: "run interrupted by other runs' memory use, and not re-run alone in time", Err: err}
+		}
+		return Result{}, fmt.Errorf("transformer: waiting for a run slot: %w", err)
+	}
+	res, reusable, err := e.runOn(ctx, rt, in, weight == soloWeight)
+	e.alone.Release(weight)
 	if reusable {
 		e.pool.put(key, rt)
 	} else if rt.memoryKilled {
 		collectAfterKill() // rt is dead from here on
-	}
-	if err == nil { // every caller shows {} and [], never null
-		if res.Headers == nil {
-			res.Headers = map[string]string{}
-		}
-		if res.Logs == nil {
-			res.Logs = []string{}
-		}
 	}
 	return res, err
 }

@@ -20,9 +20,11 @@ const watchInterval = 5 * time.Millisecond
 // heapWatchdog interrupts a run whose process heap growth passes a cap. goja
 // does not account memory per runtime, so growth is measured process-wide from
 // when the watchdog first saw the run; when several runs are over the cap the
-// oldest is taken to be the culprit (ordinary transforms finish in
-// microseconds, so a long-lived, growing run is the likely bomb), and the
-// watchdog waits for it to unwind before judging anyone else.
+// oldest is interrupted first (ordinary transforms finish in microseconds, so
+// a long-lived, growing run is the likely bomb), and the watchdog waits for it
+// to unwind before judging anyone else. The growth is the run's own only if
+// no other run was in flight at any time during it (shared is false); Run
+// re-runs a shared run alone before it blames it (see Engine.Run).
 type heapWatchdog struct {
 	limit int64
 
@@ -37,6 +39,7 @@ type watchedRun struct {
 	started time.Time
 	base    uint64 // heap when the watchdog first saw the run; 0 until then
 	killed  bool
+	shared  bool // another run was in flight at some time during this one
 }
 
 func newHeapWatchdog(limit int64) *heapWatchdog {
@@ -54,6 +57,9 @@ func (w *heapWatchdog) enter(vm *goja.Runtime) *watchedRun {
 	}
 	r := &watchedRun{vm: vm, started: time.Now()}
 	w.mu.Lock()
+	for o := range w.runs {
+		o.shared, r.shared = true, true
+	}
 	w.runs[r] = struct{}{}
 	if !w.running {
 		w.running = true
@@ -63,22 +69,23 @@ func (w *heapWatchdog) enter(vm *goja.Runtime) *watchedRun {
 	return r
 }
 
-// leave unregisters a run and reports whether the watchdog interrupted it.
-// After leave returns the watchdog no longer touches the run's vm. A killed
-// run's garbage is collected at once so the next runs start from a true heap.
-func (w *heapWatchdog) leave(r *watchedRun) bool {
+// leave unregisters a run and reports whether the watchdog interrupted it,
+// and whether another run was in flight at some time during it. After leave
+// returns the watchdog no longer touches the run's vm.
+func (w *heapWatchdog) leave(r *watchedRun) (killed, shared bool) {
 	if r == nil {
-		return false
+		return false, false
 	}
 	w.mu.Lock()
 	delete(w.runs, r)
-	killed := r.killed
+	killed, shared = r.killed, r.shared
 	w.mu.Unlock()
-	return killed
+	return killed, shared
 }
 
-// collectAfterKill frees what a killed run allocated. The caller has dropped
-// the run's runtime.
+// collectAfterKill frees what a killed run allocated, so the next runs (and
+// a re-run alone) start from a true heap. The caller has dropped the run's
+// runtime.
 func collectAfterKill() { runtime.GC() }
 
 func (w *heapWatchdog) loop() {

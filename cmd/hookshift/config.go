@@ -49,6 +49,9 @@ type config struct {
 	ConsoleStreamPoll     time.Duration
 	ConsoleStreamMaxAge   time.Duration
 	TransformVersions     int
+	// transformer fairness: one tenant's runs at once per pool, and the preview pool's size (0: defaults)
+	TransformTenantRuns  int
+	TransformPreviewRuns int
 }
 
 func env(name, def string) string {
@@ -63,6 +66,15 @@ func envDuration(name string, def time.Duration) time.Duration {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
 		}
+	}
+	return def
+}
+
+// envIntDefault reads an integer from the environment, def if unset or not
+// an integer.
+func envIntDefault(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
 	}
 	return def
 }
@@ -127,6 +139,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.DurationVar(&c.ConsoleStreamPoll, "console-stream-poll", 2*time.Second, "how often a live-update stream reads the event log")
 	fs.DurationVar(&c.ConsoleStreamMaxAge, "console-stream-max-age", 10*time.Minute, "a live-update stream closes after this; the browser reconnects")
 	fs.IntVar(&c.TransformVersions, "transform-versions", 50, "transform versions kept per destination")
+	// transformer fairness
+	fs.IntVar(&c.TransformTenantRuns, "transform-tenant-runs", envIntDefault("HOOKSHIFT_TRANSFORM_TENANT_RUNS", 0), "one tenant's transform runs at once, in each of the delivery and preview pools; 0: half of the pool (HOOKSHIFT_TRANSFORM_TENANT_RUNS)")
+	fs.IntVar(&c.TransformPreviewRuns, "transform-preview-runs", envIntDefault("HOOKSHIFT_TRANSFORM_PREVIEW_RUNS", 0), "transform test (preview) runs at once, apart from deliveries; 0: max(2, cores/2) (HOOKSHIFT_TRANSFORM_PREVIEW_RUNS)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
