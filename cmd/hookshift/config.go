@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
-	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/rules"
+	"github.com/hookshift/hookshift/store"
 )
 
 // config is everything `hookshift serve` can be told, from the environment
