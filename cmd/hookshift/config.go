@@ -52,6 +52,8 @@ type config struct {
 	// transformer fairness: one tenant's runs at once per pool, and the preview pool's size (0: defaults)
 	TransformTenantRuns  int
 	TransformPreviewRuns int
+	// TransformLimits are the sandbox's size and memory limits (config_transform.go).
+	TransformLimits transformLimits
 }
 
 func env(name, def string) string {
@@ -142,6 +144,7 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// transformer fairness
 	fs.IntVar(&c.TransformTenantRuns, "transform-tenant-runs", envIntDefault("HOOKSHIFT_TRANSFORM_TENANT_RUNS", 0), "one tenant's transform runs at once, in each of the delivery and preview pools; 0: half of the pool (HOOKSHIFT_TRANSFORM_TENANT_RUNS)")
 	fs.IntVar(&c.TransformPreviewRuns, "transform-preview-runs", envIntDefault("HOOKSHIFT_TRANSFORM_PREVIEW_RUNS", 0), "transform test (preview) runs at once, apart from deliveries; 0: max(2, cores/2) (HOOKSHIFT_TRANSFORM_PREVIEW_RUNS)")
+	registerTransformLimits(fs, &c.TransformLimits)
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}

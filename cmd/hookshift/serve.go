@@ -196,8 +196,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if err := qc.EnsureQueues(ctx, rdb); err != nil {
 		return fmt.Errorf("create the queues: %w", err)
 	}
-	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime, Helpers: integrations.ScriptHelpers(),
-		MaxTenantRuns: cfg.TransformTenantRuns, PreviewConcurrency: cfg.TransformPreviewRuns})
+	topts := transformerOptions(cfg)
+	topts.Helpers = integrations.ScriptHelpers()
+	engine := transformer.New(topts)
 	policy := egress.Policy{Allow: allow}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
