@@ -10,6 +10,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
 	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/integrations/posthog"
 	"github.com/hookshift/hookshift/integrations/segment"
 	"github.com/hookshift/hookshift/integrations/slack"
 )
@@ -18,6 +19,7 @@ var catalog = []outbound.Spec{
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
+	posthog.Spec,
 	segment.Spec,
 	slack.Spec,
 }

@@ -22,7 +22,7 @@ func TestCatalogEntries(t *testing.T) {
 			if spec.Name == "" || spec.Title == "" || spec.Description == "" {
 				t.Errorf("name %q, title %q, description %q", spec.Name, spec.Title, spec.Description)
 			}
-			if !slices.Contains([]string{"bearer", "basic", "url", "none"}, spec.Auth) {
+			if !slices.Contains([]string{"bearer", "basic", "url", "body", "none"}, spec.Auth) {
 				t.Errorf("auth = %q", spec.Auth)
 			}
 			if len(spec.Fields) == 0 {
