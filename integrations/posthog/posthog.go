@@ -43,9 +43,11 @@ var Spec = outbound.Spec{
 		{Name: "default", Description: "Dodo Payments: \"purchase\" (revenue in major units), \"payment_failed\", \"refund\" (negative revenue), \"subscription_active\"/\"_renewed\"/\"_cancelled\"/...; distinct_id = customer_id (or email), $set email and name.", EventTypes: dodoEvents, Code: dodoJS},
 		{Name: "stripe", Description: "Stripe: payment_intent.succeeded as \"purchase\" and refund.created as \"refund\", distinct_id = Stripe customer (or receipt email).", EventTypes: []string{"payment_intent.succeeded", "refund.created"}, Code: stripeJS},
 	},
-	Validate:     validate,
-	Endpoint:     endpoint,
-	ScriptEnv:    func(cfg map[string]string) map[string]string { return map[string]string{"posthog_api_key": cfg["api_key"]} },
+	Validate: validate,
+	Endpoint: endpoint,
+	ScriptEnv: func(cfg map[string]string) map[string]string {
+		return map[string]string{"posthog_api_key": cfg["api_key"]}
+	},
 	ErrorMessage: errorMessage,
 }
 
