@@ -9,6 +9,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/datafast"
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
+	"github.com/hookshift/hookshift/integrations/mixpanel"
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/integrations/posthog"
 	"github.com/hookshift/hookshift/integrations/segment"
@@ -19,6 +20,7 @@ var catalog = []outbound.Spec{
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
+	mixpanel.Spec,
 	posthog.Spec,
 	segment.Spec,
 	slack.Spec,
