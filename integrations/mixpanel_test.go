@@ -55,7 +55,7 @@ func fakeMixpanel(t *testing.T) (*fakeAPI, map[string]map[string]any) {
 			}
 			if msg != "" {
 				writeJSONStatus(w, 400, map[string]any{"code": 400, "error": "some data points in the request failed validation",
-					"failed_records": []map[string]any{{"index": i, "$insert_id": insert, "field": field, "message": msg}},
+					"failed_records":       []map[string]any{{"index": i, "$insert_id": insert, "field": field, "message": msg}},
 					"num_records_imported": 0, "status": "Bad Request"})
 				return
 			}
