@@ -13,6 +13,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/integrations/posthog"
 	"github.com/hookshift/hookshift/integrations/segment"
+	"github.com/hookshift/hookshift/integrations/sendgrid"
 	"github.com/hookshift/hookshift/integrations/slack"
 )
 
@@ -23,6 +24,7 @@ var catalog = []outbound.Spec{
 	mixpanel.Spec,
 	posthog.Spec,
 	segment.Spec,
+	sendgrid.Spec,
 	slack.Spec,
 }
 
