@@ -10,6 +10,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/datafast"
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
+	"github.com/hookshift/hookshift/integrations/inngest"
 	"github.com/hookshift/hookshift/integrations/mixpanel"
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/integrations/posthog"
@@ -23,6 +24,7 @@ var catalog = []outbound.Spec{
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
+	inngest.Spec,
 	mixpanel.Spec,
 	posthog.Spec,
 	segment.Spec,

@@ -74,6 +74,9 @@ func template(t testing.TB, integration, name string) (outbound.Spec, outbound.T
 
 // destURL is the URL a destination of this integration is created with.
 func destURL(spec outbound.Spec) string {
+	if spec.Endpoint != nil && spec.URLField != "" { // a credential in a URL built from config (Inngest)
+		return spec.URLFor(map[string]string{spec.URLField: "test_credential"})
+	}
 	switch spec.Name {
 	case "slack":
 		return "https://hooks.slack.com/services/T000/B000/XXXX"
