@@ -17,6 +17,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/segment"
 	"github.com/hookshift/hookshift/integrations/sendgrid"
 	"github.com/hookshift/hookshift/integrations/slack"
+	"github.com/hookshift/hookshift/integrations/windmill"
 )
 
 var catalog = []outbound.Spec{
@@ -30,6 +31,7 @@ var catalog = []outbound.Spec{
 	segment.Spec,
 	sendgrid.Spec,
 	slack.Spec,
+	windmill.Spec,
 }
 
 // Catalog returns every integration, sorted by name.

@@ -37,8 +37,8 @@ func TestCatalogEntries(t *testing.T) {
 					t.Errorf("url auth needs a secret URLField, got %q", spec.URLField)
 				}
 			case "bearer", "basic":
-				if spec.Authorize == nil || spec.DefaultURL == "" {
-					t.Error("needs Authorize and a DefaultURL")
+				if spec.Authorize == nil || (spec.DefaultURL == "" && spec.Endpoint == nil) {
+					t.Error("needs Authorize and a DefaultURL or an Endpoint")
 				}
 			}
 			for _, f := range spec.Fields {

@@ -74,8 +74,14 @@ func template(t testing.TB, integration, name string) (outbound.Spec, outbound.T
 
 // destURL is the URL a destination of this integration is created with.
 func destURL(spec outbound.Spec) string {
-	if spec.Endpoint != nil && spec.URLField != "" { // a credential in a URL built from config (Inngest)
-		return spec.URLFor(map[string]string{spec.URLField: "test_credential"})
+	if spec.Endpoint != nil { // a URL built from the config (Inngest's key, Windmill's workspace and path)
+		cfg := map[string]string{}
+		for _, f := range spec.Fields {
+			if f.Required {
+				cfg[f.Name] = "test_" + f.Name
+			}
+		}
+		return spec.URLFor(cfg)
 	}
 	switch spec.Name {
 	case "slack":
