@@ -163,3 +163,56 @@ func checkRetries(t *testing.T, f *fakeAPI, client *http.Client, dest store.Dest
 		t.Errorf("503: %+v, want a retry", o)
 	}
 }
+
+// The Stripe and Cryptomus templates of the analytics integrations: a
+// purchase with revenue in major units and the customer as the person, or
+// nothing without a customer.
+func TestAnalyticsStripeAndCryptomusTemplates(t *testing.T) {
+	withCustomer := patch(t, fixture(t, "cryptomus", "paid.json"), func(m map[string]any) {
+		m["additional_data"] = `{"customer_id":"cus_42","email":"ana@example.com"}`
+	})
+	for _, integration := range []string{"posthog", "mixpanel"} {
+		t.Run(integration, func(t *testing.T) {
+			props := func(res map[string]any, arr []any) map[string]any {
+				if arr != nil {
+					res = arr[0].(map[string]any)
+				}
+				p, _ := res["properties"].(map[string]any)
+				return p
+			}
+			decode := func(raw []byte) (map[string]any, []any) {
+				var v any
+				if err := json.Unmarshal(raw, &v); err != nil {
+					t.Fatal(err)
+				}
+				if a, ok := v.([]any); ok {
+					return nil, a
+				}
+				return v.(map[string]any), nil
+			}
+			res := mustRun(t, integration, "cryptomus", "cryptomus", withCustomer)
+			m, a := decode(res.Payload)
+			p := props(m, a)
+			fieldsEqual(t, p, map[string]any{"revenue": 15.0, "currency": "USD", "order_id": "ord-10482"})
+			if integration == "posthog" {
+				fieldsEqual(t, m, map[string]any{"distinct_id": "cus_42", "event": "purchase"})
+			} else {
+				fieldsEqual(t, p, map[string]any{"distinct_id": "cus_42"})
+			}
+			if res := mustRun(t, integration, "cryptomus", "cryptomus", fixture(t, "cryptomus", "paid.json")); !res.Cancel {
+				t.Errorf("sent without a customer: %s", res.Payload)
+			}
+			if res := mustRun(t, integration, "cryptomus", "cryptomus", fixture(t, "cryptomus", "cancel.json")); !res.Cancel {
+				t.Errorf("a cancelled invoice was sent: %s", res.Payload)
+			}
+			res = mustRun(t, integration, "stripe", "stripe", fixture(t, "stripe", "payment_intent.succeeded.json"))
+			if res.Cancel {
+				t.Fatal("payment_intent.succeeded cancelled")
+			}
+			m, a = decode(res.Payload)
+			if p := props(m, a); p["revenue"] == nil || p["currency"] == nil || p["revenue"].(float64) <= 0 {
+				t.Errorf("stripe purchase: %s", res.Payload)
+			}
+		})
+	}
+}

@@ -28,6 +28,8 @@ var (
 	dodoJS string
 	//go:embed templates/stripe.js
 	stripeJS string
+	//go:embed templates/cryptomus.js
+	cryptomusJS string
 )
 
 // Spec is the Mixpanel integration.
@@ -46,6 +48,7 @@ var Spec = outbound.Spec{
 	Templates: []outbound.Template{
 		{Name: "default", Description: "Dodo Payments: \"Purchase\" (revenue in major units), \"Payment Failed\", \"Refund\" (negative revenue), \"Subscription Active\"/\"Renewed\"/\"Cancelled\"/...; distinct_id = customer_id (or email), time and $insert_id from the event.", EventTypes: dodoEvents, Code: dodoJS},
 		{Name: "stripe", Description: "Stripe: payment_intent.succeeded as \"Purchase\" and refund.created as \"Refund\", distinct_id = Stripe customer (or receipt email).", EventTypes: []string{"payment_intent.succeeded", "refund.created"}, Code: stripeJS},
+		{Name: "cryptomus", Description: "Cryptomus: paid and paid_over invoices as \"Purchase\" (revenue = the invoice amount), distinct_id = customer_id or email from additional_data JSON; others not sent.", EventTypes: []string{"cryptomus.paid", "cryptomus.paid_over"}, Code: cryptomusJS},
 	},
 	Authorize:    Authorize,
 	Validate:     validate,

@@ -24,6 +24,8 @@ var (
 	dodoJS string
 	//go:embed templates/stripe.js
 	stripeJS string
+	//go:embed templates/cryptomus.js
+	cryptomusJS string
 )
 
 // Spec is the PostHog integration.
@@ -42,6 +44,7 @@ var Spec = outbound.Spec{
 	Templates: []outbound.Template{
 		{Name: "default", Description: "Dodo Payments: \"purchase\" (revenue in major units), \"payment_failed\", \"refund\" (negative revenue), \"subscription_active\"/\"_renewed\"/\"_cancelled\"/...; distinct_id = customer_id (or email), $set email and name.", EventTypes: dodoEvents, Code: dodoJS},
 		{Name: "stripe", Description: "Stripe: payment_intent.succeeded as \"purchase\" and refund.created as \"refund\", distinct_id = Stripe customer (or receipt email).", EventTypes: []string{"payment_intent.succeeded", "refund.created"}, Code: stripeJS},
+		{Name: "cryptomus", Description: "Cryptomus: paid and paid_over invoices as \"purchase\" (revenue = the invoice amount), distinct_id = customer_id or email from additional_data JSON; others not sent.", EventTypes: []string{"cryptomus.paid", "cryptomus.paid_over"}, Code: cryptomusJS},
 	},
 	Validate: validate,
 	Endpoint: endpoint,
