@@ -116,3 +116,23 @@ func TestSendGridAgainstFakeAPI(t *testing.T) {
 		`{"errors":[{"field":null,"message":"too many requests"}]}`,
 		`{"errors":[{"field":null,"message":"service unavailable"}]}`)
 }
+
+func TestSendGridStripeTemplate(t *testing.T) {
+	for name, want := range map[string]string{
+		"payment_intent.succeeded.json": "Payment received: ",
+		"refund.created.json":           "Refund issued: ",
+		"charge.dispute.created.json":   "Dispute opened: ",
+	} {
+		res := mustRun(t, "sendgrid", "stripe", "stripe", fixture(t, "stripe", name))
+		if res.Cancel {
+			t.Errorf("%s cancelled", name)
+			continue
+		}
+		if s, _ := body(t, res)["subject"].(string); !strings.HasPrefix(s, want) {
+			t.Errorf("%s: subject %q, want %q...", name, s, want)
+		}
+	}
+	if res := mustRun(t, "sendgrid", "stripe", "stripe", fixture(t, "stripe", "charge.refunded.json")); !res.Cancel {
+		t.Errorf("charge.refunded sent (refund.created covers it): %s", res.Payload)
+	}
+}

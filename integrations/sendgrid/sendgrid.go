@@ -23,8 +23,12 @@ const DefaultURL = "https://api.sendgrid.com/v3/mail/send"
 // api.eu.sendgrid.com.
 var hosts = map[string]string{"global": "https://api.sendgrid.com", "eu": "https://api.eu.sendgrid.com"}
 
-//go:embed templates/dodo.js
-var dodoJS string
+var (
+	//go:embed templates/dodo.js
+	dodoJS string
+	//go:embed templates/stripe.js
+	stripeJS string
+)
 
 // Spec is the SendGrid integration.
 var Spec = outbound.Spec{
@@ -43,6 +47,7 @@ var Spec = outbound.Spec{
 	DefaultEventTypes: dodoEvents,
 	Templates: []outbound.Template{
 		{Name: "default", Description: "Dodo Payments: one email per payment (succeeded or failed), refund, dispute or subscription change, with the amount from the currency table and the customer's name, email and id; text and HTML parts.", EventTypes: dodoEvents, Code: dodoJS},
+		{Name: "stripe", Description: "Stripe: one email per payment intent succeeded or failed, refund, and dispute opened or closed, with the amount from the currency table.", EventTypes: []string{"payment_intent.succeeded", "payment_intent.payment_failed", "refund.created", "charge.dispute.created", "charge.dispute.closed"}, Code: stripeJS},
 	},
 	Authorize: func(cfg map[string]string, h http.Header) {
 		if k := cfg["api_key"]; k != "" {
