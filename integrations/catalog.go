@@ -6,20 +6,32 @@ package integrations
 import (
 	"sort"
 
+	"github.com/hookshift/hookshift/integrations/customerio"
 	"github.com/hookshift/hookshift/integrations/datafast"
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
+	"github.com/hookshift/hookshift/integrations/inngest"
+	"github.com/hookshift/hookshift/integrations/mixpanel"
 	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/integrations/posthog"
 	"github.com/hookshift/hookshift/integrations/segment"
+	"github.com/hookshift/hookshift/integrations/sendgrid"
 	"github.com/hookshift/hookshift/integrations/slack"
+	"github.com/hookshift/hookshift/integrations/windmill"
 )
 
 var catalog = []outbound.Spec{
+	customerio.Spec,
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
+	inngest.Spec,
+	mixpanel.Spec,
+	posthog.Spec,
 	segment.Spec,
+	sendgrid.Spec,
 	slack.Spec,
+	windmill.Spec,
 }
 
 // Catalog returns every integration, sorted by name.
