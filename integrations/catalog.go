@@ -12,6 +12,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/integrations/segment"
 	"github.com/hookshift/hookshift/integrations/slack"
+	"github.com/hookshift/hookshift/integrations/teams"
 )
 
 var catalog = []outbound.Spec{
@@ -20,6 +21,7 @@ var catalog = []outbound.Spec{
 	generic.Spec,
 	segment.Spec,
 	slack.Spec,
+	teams.Spec,
 }
 
 // Catalog returns every integration, sorted by name.

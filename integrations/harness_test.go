@@ -82,6 +82,9 @@ func destURL(spec outbound.Spec) string {
 	case "http":
 		return "https://merchant.example.com/hooks"
 	}
+	if spec.DefaultURL == "" { // a URL-credential integration (Teams, Zapier...)
+		return "https://" + spec.Name + ".example.com/hook"
+	}
 	return spec.DefaultURL
 }
 

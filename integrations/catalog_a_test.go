@@ -1,0 +1,210 @@
+package integrations_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookshift/hookshift/integrations"
+	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/store"
+	"github.com/hookshift/hookshift/transformer"
+)
+
+// This file holds what the tests of teams, zapier, hubspot, close, resend
+// and loops share: a local fake of a provider's API, a signed Dodo event
+// taken through the inbound verifier, and the retry checks every provider
+// must pass.
+
+// providerReply is one scripted answer of a fake provider.
+type providerReply struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+// fakeProvider is a real HTTP server standing in for a provider's API.
+// check validates a request the way the provider documents it (path, auth,
+// required fields and their types) and returns the provider's answer; a
+// queued reply (a 429 with Retry-After, a 5xx) overrides the next answer.
+type fakeProvider struct {
+	*httptest.Server
+	check func(r *http.Request, body map[string]any) providerReply
+
+	mu      sync.Mutex
+	queued  []providerReply
+	got     []map[string]any // bodies the provider accepted
+	headers []http.Header    // their headers
+}
+
+func newFakeProvider(t *testing.T, check func(r *http.Request, body map[string]any) providerReply) *fakeProvider {
+	t.Helper()
+	f := &fakeProvider{check: check}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeProvider) serve(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var rep providerReply
+	var body map[string]any
+	if len(f.queued) > 0 {
+		rep, f.queued = f.queued[0], f.queued[1:]
+	} else {
+		if err := json.Unmarshal(raw, &body); err != nil {
+			body = nil
+		}
+		rep = f.check(r, body)
+		if rep.status < 300 {
+			f.got = append(f.got, body)
+			f.headers = append(f.headers, r.Header.Clone())
+		}
+	}
+	for k, v := range rep.header {
+		w.Header().Set(k, v)
+	}
+	if w.Header().Get("Content-Type") == "" && strings.HasPrefix(rep.body, "{") {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(rep.status)
+	_, _ = io.WriteString(w, rep.body)
+}
+
+// answerNext queues the next answer, whatever the request.
+func (f *fakeProvider) answerNext(r providerReply) {
+	f.mu.Lock()
+	f.queued = append(f.queued, r)
+	f.mu.Unlock()
+}
+
+// last is the last accepted body and its headers.
+func (f *fakeProvider) last(t *testing.T) (map[string]any, http.Header) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.got) == 0 {
+		t.Fatal("the provider accepted no request")
+	}
+	return f.got[len(f.got)-1], f.headers[len(f.headers)-1]
+}
+
+// signedDodoEvent signs testdata/dodo/<name> as Dodo does, verifies it with
+// the standard-webhooks verifier the receiver uses, and returns the event
+// the worker would deliver: id and type as the verifier read them.
+func signedDodoEvent(t *testing.T, name string) store.Event {
+	t.Helper()
+	kind, _ := inbound.Lookup("standard-webhooks")
+	secret, err := kind.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	h, body, err := kind.Sign(nil, secret, "msg_"+strings.TrimSuffix(name, ".json"), fixture(t, "dodo", name), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := kind.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := v.Verify(inbound.Request{Header: h, Body: body}, []string{secret}, now)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return store.Event{ID: "src_test:" + ev.ID, TenantID: "t_test", Type: ev.Type, Payload: body}
+}
+
+// catalogDestination is a destination of an integration as the API creates
+// it from config alone: the default URL (or the URL field), the default
+// template.
+func catalogDestination(t *testing.T, integration, url string, config map[string]string) store.Destination {
+	t.Helper()
+	spec, ok := integrations.Lookup(integration)
+	if !ok {
+		t.Fatalf("no integration %q", integration)
+	}
+	tpl, ok := spec.Template(spec.DefaultTemplate)
+	if !ok {
+		t.Fatalf("%s has no default template", integration)
+	}
+	return store.Destination{ID: "dst_" + integration, TenantID: "t_test", Integration: integration, URL: url,
+		Config: config, Transform: &store.Transform{Code: tpl.Code, Enabled: true}}
+}
+
+// withTemplate returns dest running another of its integration's templates.
+func withTemplate(t *testing.T, dest store.Destination, name string) store.Destination {
+	t.Helper()
+	_, tpl := template(t, dest.Integration, name)
+	dest.Transform = &store.Transform{Code: tpl.Code, Enabled: true}
+	return dest
+}
+
+// wantOutcome checks an attempt's kind and that its reason holds want.
+func wantOutcome(t *testing.T, what string, o outbound.Outcome, kind outbound.Kind, status int, want string) {
+	t.Helper()
+	if o.Kind != kind || o.StatusCode != status || !strings.Contains(o.Reason, want) {
+		t.Errorf("%s: got %v %d %q, want %v %d with %q", what, o.Kind, o.StatusCode, o.Reason, kind, status, want)
+	}
+}
+
+// checkRetried sends ev twice more with the provider answering its own 429
+// (with Retry-After) and 5xx: both must be retried, the 429 no sooner than
+// the provider asked.
+func checkRetried(t *testing.T, f *fakeProvider, dest store.Destination, ev store.Event, tooMany, unavailable providerReply) {
+	t.Helper()
+	f.answerNext(tooMany)
+	o := deliverOnce(t, f.Client(), dest, ev)
+	if o.Kind != outbound.Retry || o.StatusCode != http.StatusTooManyRequests || o.RetryAfter <= 0 {
+		t.Errorf("429: %+v, want a retry after the provider's Retry-After", o)
+	}
+	if want := tooMany.header["Retry-After"]; want != "" {
+		if d, _ := time.ParseDuration(want + "s"); o.RetryAfter != d {
+			t.Errorf("429: retry after %v, want %v", o.RetryAfter, d)
+		}
+	}
+	f.answerNext(unavailable)
+	if o := deliverOnce(t, f.Client(), dest, ev); o.Kind != outbound.Retry || o.StatusCode != unavailable.status {
+		t.Errorf("%d: %+v, want a retry", unavailable.status, o)
+	}
+}
+
+// runOn runs a template on a fixture with the given destination URL and env.
+func runOn(t *testing.T, integration, name, dir, file, url string, env map[string]string) transformer.Result {
+	t.Helper()
+	_, tpl := template(t, integration, name)
+	raw := fixture(t, dir, file)
+	res, err := engine.Run(context.Background(), transformer.Script{TenantID: "t_test", Code: tpl.Code}, transformer.Input{
+		Method: "POST", URL: url, EventType: eventType(t, dir, raw), Payload: raw, Env: env,
+	})
+	if err != nil {
+		t.Fatalf("%s/%s on %s/%s: %v", integration, name, dir, file, err)
+	}
+	return res
+}
+
+// bearer reports whether r carries Authorization: Bearer key.
+func bearer(r *http.Request, key string) bool {
+	return r.Header.Get("Authorization") == "Bearer "+key
+}
+
+// mustRunCode runs template code on a raw Dodo-shaped event.
+func mustRunCode(t *testing.T, code, dir string, raw json.RawMessage) transformer.Result {
+	t.Helper()
+	res, err := engine.Run(context.Background(), transformer.Script{TenantID: "t_test", Code: code}, transformer.Input{
+		Method: "POST", URL: "https://example.com/", EventType: eventType(t, dir, raw), Payload: raw,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
