@@ -13,6 +13,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/segment"
 	"github.com/hookshift/hookshift/integrations/slack"
 	"github.com/hookshift/hookshift/integrations/teams"
+	"github.com/hookshift/hookshift/integrations/zapier"
 )
 
 var catalog = []outbound.Spec{
@@ -22,6 +23,7 @@ var catalog = []outbound.Spec{
 	segment.Spec,
 	slack.Spec,
 	teams.Spec,
+	zapier.Spec,
 }
 
 // Catalog returns every integration, sorted by name.
