@@ -9,6 +9,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/datafast"
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
+	"github.com/hookshift/hookshift/integrations/hubspot"
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/integrations/segment"
 	"github.com/hookshift/hookshift/integrations/slack"
@@ -20,6 +21,7 @@ var catalog = []outbound.Spec{
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
+	hubspot.Spec,
 	segment.Spec,
 	slack.Spec,
 	teams.Spec,
