@@ -6,6 +6,7 @@ package integrations
 import (
 	"sort"
 
+	"github.com/hookshift/hookshift/integrations/close"
 	"github.com/hookshift/hookshift/integrations/datafast"
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
@@ -18,6 +19,7 @@ import (
 )
 
 var catalog = []outbound.Spec{
+	close.Spec,
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
