@@ -12,6 +12,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/generic"
 	"github.com/hookshift/hookshift/integrations/hubspot"
 	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/integrations/resend"
 	"github.com/hookshift/hookshift/integrations/segment"
 	"github.com/hookshift/hookshift/integrations/slack"
 	"github.com/hookshift/hookshift/integrations/teams"
@@ -24,6 +25,7 @@ var catalog = []outbound.Spec{
 	discord.Spec,
 	generic.Spec,
 	hubspot.Spec,
+	resend.Spec,
 	segment.Spec,
 	slack.Spec,
 	teams.Spec,

@@ -208,3 +208,17 @@ func mustRunCode(t *testing.T, code, dir string, raw json.RawMessage) transforme
 	}
 	return res
 }
+
+// scriptOf and inputOf build a template run by hand, for runs that need an
+// edited event or env.
+func scriptOf(code string) transformer.Script {
+	return transformer.Script{TenantID: "t_test", Code: code}
+}
+
+func inputOf(raw json.RawMessage, url string, env map[string]string) transformer.Input {
+	var env0 struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(raw, &env0)
+	return transformer.Input{Method: "POST", URL: url, EventType: env0.Type, Payload: raw, Env: env}
+}

@@ -93,8 +93,19 @@ func runTemplate(t testing.TB, integration, name, dir string, raw json.RawMessag
 	t.Helper()
 	spec, tpl := template(t, integration, name)
 	return engine.Run(context.Background(), transformer.Script{TenantID: "t_test", Code: tpl.Code}, transformer.Input{
-		Method: "POST", URL: destURL(spec), EventType: eventType(t, dir, raw), Payload: raw,
+		Method: "POST", URL: destURL(spec), EventType: eventType(t, dir, raw), Payload: raw, Env: scriptEnv(spec),
 	})
+}
+
+// scriptEnv is the env a template sees on a destination created with its
+// required config: an address for each ScriptConfig field (Resend's from
+// and to).
+func scriptEnv(spec outbound.Spec) map[string]string {
+	cfg := map[string]string{}
+	for _, name := range spec.ScriptConfig {
+		cfg[name] = "ops@example.com"
+	}
+	return integrations.ScriptEnv(spec, cfg, nil)
 }
 
 // mustRun runs a template and fails on a script error.

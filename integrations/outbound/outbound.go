@@ -56,6 +56,10 @@ type Spec struct {
 	// (e.g. that a signing secret decodes), so a bad value is refused when
 	// it is saved rather than failing every delivery.
 	Validate func(config map[string]string) error `json:"-"`
+	// ScriptConfig names non-secret config fields that templates read as
+	// webhook.env.<name> (Resend's from and to), so the required config
+	// alone makes a working destination; the destination's env wins.
+	ScriptConfig []string `json:"-"`
 	// Sign, when set, signs the request as sent: it is called once headers
 	// and body are final (after Authorize and the script's headers), with
 	// msgID the delivery's idempotency key and ts the send time, and may add
