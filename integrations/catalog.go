@@ -11,6 +11,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
 	"github.com/hookshift/hookshift/integrations/hubspot"
+	"github.com/hookshift/hookshift/integrations/loops"
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/integrations/resend"
 	"github.com/hookshift/hookshift/integrations/segment"
@@ -25,6 +26,7 @@ var catalog = []outbound.Spec{
 	discord.Spec,
 	generic.Spec,
 	hubspot.Spec,
+	loops.Spec,
 	resend.Spec,
 	segment.Spec,
 	slack.Spec,

@@ -56,6 +56,10 @@ type Spec struct {
 	// (e.g. that a signing secret decodes), so a bad value is refused when
 	// it is saved rather than failing every delivery.
 	Validate func(config map[string]string) error `json:"-"`
+	// Accepted, when set, reports a non-2xx answer that means the provider
+	// already took this very request (Loops answers 409 to a reused
+	// Idempotency-Key), so Classify counts it as delivered, not failed.
+	Accepted func(status int, body []byte) bool `json:"-"`
 	// ScriptConfig names non-secret config fields that templates read as
 	// webhook.env.<name> (Resend's from and to), so the required config
 	// alone makes a working destination; the destination's env wins.
