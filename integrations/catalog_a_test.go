@@ -222,3 +222,65 @@ func inputOf(raw json.RawMessage, url string, env map[string]string) transformer
 	_ = json.Unmarshal(raw, &env0)
 	return transformer.Input{Method: "POST", URL: url, EventType: env0.Type, Payload: raw, Env: env}
 }
+
+// A template of an integration whose URL is the credential never points the
+// request elsewhere: the worker masks the URL only when it is the
+// destination's own, so a changed URL would show the credential in the
+// attempt log.
+func TestURLCredentialTemplatesKeepTheURL(t *testing.T) {
+	for _, name := range []string{"teams", "zapier"} {
+		spec, _ := integrations.Lookup(name)
+		if spec.URLField == "" || !spec.SecretFields()[spec.URLField] {
+			t.Fatalf("%s: the URL field must be secret", name)
+		}
+		for _, dir := range []string{"dodo", "stripe", "cryptomus"} {
+			for _, file := range fixtures(t, dir) {
+				for _, tpl := range spec.Templates {
+					res := mustRun(t, name, tpl.Name, dir, fixture(t, dir, file))
+					if !res.Cancel && res.URL != destURL(spec) {
+						t.Errorf("%s/%s on %s/%s sends to %q", name, tpl.Name, dir, file, res.URL)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The six integrations are in the catalog, each working from its required
+// fields: credentials secret and required, a default template, and a
+// default URL unless the URL is the credential.
+func TestCatalogAEntries(t *testing.T) {
+	want := map[string]struct {
+		auth, url string
+		required  []string
+	}{
+		"teams":   {"url", "", []string{"webhook_url"}},
+		"zapier":  {"url", "", []string{"webhook_url"}},
+		"hubspot": {"bearer", "https://api.hubapi.com/crm/v3/objects/contacts/batch/upsert", []string{"access_token"}},
+		"close":   {"basic", "https://api.close.com/api/v1/lead/", []string{"api_key"}},
+		"resend":  {"bearer", "https://api.resend.com/emails", []string{"api_key", "from", "to"}},
+		"loops":   {"bearer", "https://app.loops.so/api/v1/events/send", []string{"api_key"}},
+	}
+	for name, w := range want {
+		spec, ok := integrations.Lookup(name)
+		if !ok {
+			t.Errorf("%s is not in the catalog", name)
+			continue
+		}
+		if spec.Auth != w.auth || spec.DefaultURL != w.url || spec.Validate == nil || spec.DefaultTemplate == "" {
+			t.Errorf("%s: auth %q url %q validate %v default %q", name, spec.Auth, spec.DefaultURL, spec.Validate != nil, spec.DefaultTemplate)
+		}
+		var required []string
+		for _, f := range spec.Fields {
+			if f.Required {
+				required = append(required, f.Name)
+			}
+			if (f.Name == "api_key" || f.Name == "access_token" || f.Name == "webhook_url") && !(f.Secret && f.Required) {
+				t.Errorf("%s: credential %s must be secret and required", name, f.Name)
+			}
+		}
+		if strings.Join(required, ",") != strings.Join(w.required, ",") {
+			t.Errorf("%s: required %v, want %v", name, required, w.required)
+		}
+	}
+}
