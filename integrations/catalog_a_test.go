@@ -121,7 +121,7 @@ func signedDodoEvent(t *testing.T, name string) store.Event {
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	return store.Event{ID: "src_test:" + ev.ID, TenantID: "t_test", Type: ev.Type, Payload: body}
+	return store.Event{ID: store.EventID("src_test", ev.ID), TenantID: "t_test", Type: ev.Type, Payload: body}
 }
 
 // catalogDestination is a destination of an integration as the API creates

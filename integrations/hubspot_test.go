@@ -69,7 +69,7 @@ func TestHubSpotEndToEnd(t *testing.T) {
 	b, _ = f.last(t)
 	in = b["inputs"].([]any)[0].(map[string]any)
 	fieldsEqual(t, in, map[string]any{"idProperty": "dodo_payment_id", "id": "pay_3ZxC5vB7nM9aS1dF3gH5j"})
-	fieldsEqual(t, in["properties"].(map[string]any), map[string]any{"amount": 12.5, "deal_currency_code": "KWD", "dealstage": "closedwon", "pipeline": "default", "dodo_payment_id": "pay_3ZxC5vB7nM9aS1dF3gH5j", "dealname": "María López: 12.500 KWD"})
+	fieldsEqual(t, in["properties"].(map[string]any), map[string]any{"amount": 12.5, "deal_currency_code": "KWD", "dealstage": "closedwon", "pipeline": "default", "dodo_payment_id": "pay_3ZxC5vB7nM9aS1dF3gH5j", "dealname": "María López: 12.500 KWD", "closedate": "2025-03-15T08:40:10.774Z"})
 
 	// A revoked token: permanent, HubSpot's category and message kept.
 	bad := dest

@@ -73,7 +73,7 @@ func TestLoopsEndToEnd(t *testing.T) {
 	wantOutcome(t, "event", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
 	b, h := f.last(t)
 	fieldsEqual(t, b, map[string]any{"email": maria, "userId": mariaID, "eventName": "paymentSucceeded", "firstName": "María", "lastName": "López"})
-	fieldsEqual(t, b["eventProperties"].(map[string]any), map[string]any{"amount": 29.99, "amountFormatted": "29.99 USD", "currency": "USD", "paymentId": "pay_2IjeQm4hqU6RA4Z4kwDee", "subscriptionId": nil, "errorMessage": nil})
+	fieldsEqual(t, b["eventProperties"].(map[string]any), map[string]any{"amount": 29.99, "amountFormatted": "29.99 USD", "currency": "USD", "paymentId": "pay_2IjeQm4hqU6RA4Z4kwDee", "subscriptionId": nil, "errorMessage": nil, "occurredAt": "2025-03-14T09:26:53.412Z"})
 	if k := h.Get("Idempotency-Key"); k == "" || len(k) > 100 {
 		t.Errorf("Idempotency-Key %q: Loops takes 1 to 100 characters", k)
 	}

@@ -21,7 +21,9 @@ function handler(webhook) {
     dealname: `${who}: ${formatAmount(data.total_amount, data.currency)}${data.subscription_id ? ' (subscription)' : ''}`,
     amount: toMajorUnits(data.total_amount, data.currency),
     deal_currency_code: data.currency,
-    closedate: data.created_at ?? timestamp,
+    // HubSpot dates are ISO 8601 with milliseconds (or epoch ms); Dodo's
+    // timestamps carry microseconds.
+    closedate: new Date(data.created_at ?? timestamp).toISOString(),
     pipeline: 'default',
     dealstage: 'closedwon',
   };

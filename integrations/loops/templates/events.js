@@ -17,6 +17,9 @@ function handler(webhook) {
     return null;
   }
   const eventName = type.split(/[._]/).map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
+  // Loops reads dates as ECMA-262 date-time strings (milliseconds, not
+  // Dodo's microseconds).
+  const iso = (t) => new Date(t).toISOString();
   const props = {};
   const money = (minor, name) => {
     if (minor == null || !data.currency) return;
@@ -41,14 +44,14 @@ function handler(webhook) {
       Object.assign(props, {
         subscriptionId: data.subscription_id, productId: data.product_id, status: data.status,
         interval: data.payment_frequency_interval, intervalCount: data.payment_frequency_count,
-        nextBillingDate: data.next_billing_date,
+        nextBillingDate: data.next_billing_date ? iso(data.next_billing_date) : undefined,
       });
       break;
     default:
       return null;
   }
   if (data.currency) props.currency = data.currency;
-  if (timestamp) props.occurredAt = timestamp;
+  if (timestamp) props.occurredAt = iso(timestamp);
   for (const k of Object.keys(props)) {
     if (props[k] === undefined || props[k] === null || props[k] === '') delete props[k];
   }
