@@ -52,18 +52,14 @@ type Spec struct {
 	// ErrorMessage extracts a readable message from an error response body;
 	// nil or "" means the body snippet is kept as it is.
 	ErrorMessage func(body []byte) string `json:"-"`
-	// Validate, when set, checks a destination's config beyond Required
-	// (e.g. that a signing secret decodes), so a bad value is refused when
-	// it is saved rather than failing every delivery.
-	Validate func(config map[string]string) error `json:"-"`
 	// Accepted, when set, reports a non-2xx answer that means the provider
 	// already took this very request (Loops answers 409 to a reused
 	// Idempotency-Key), so Classify counts it as delivered, not failed.
 	Accepted func(status int, body []byte) bool `json:"-"`
-	// ScriptConfig names non-secret config fields that templates read as
-	// webhook.env.<name> (Resend's from and to), so the required config
-	// alone makes a working destination; the destination's env wins.
-	ScriptConfig []string `json:"-"`
+	// Validate, when set, checks a destination's config beyond Required
+	// (e.g. that a signing secret decodes), so a bad value is refused when
+	// it is saved rather than failing every delivery.
+	Validate func(config map[string]string) error `json:"-"`
 	// Sign, when set, signs the request as sent: it is called once headers
 	// and body are final (after Authorize and the script's headers), with
 	// msgID the delivery's idempotency key and ts the send time, and may add

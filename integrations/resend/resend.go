@@ -44,7 +44,6 @@ var Spec = outbound.Spec{
 		{Name: "from", Label: "From", Required: true, Description: "The sender, on a domain verified in Resend: billing@example.com or \"Acme Billing <billing@example.com>\"."},
 		{Name: "to", Label: "To", Required: true, Description: "Who gets the team notifications: one address or several separated by commas (at most 50). The receipt template writes to the customer instead."},
 	},
-	ScriptConfig:      []string{"from", "to"},
 	DefaultEventTypes: notifyEvents,
 	Templates: []outbound.Template{
 		{Name: "notify", Description: "Dodo Payments: one email to config.to per payment succeeded or failed, refund, dispute or subscription change: subject \"Payment succeeded: 29.99 USD from María López\", an HTML and a text body with the amount, customer and ids.", EventTypes: notifyEvents, Code: notifyJS},
@@ -55,6 +54,11 @@ var Spec = outbound.Spec{
 		if k := cfg["api_key"]; k != "" {
 			h.Set("Authorization", "Bearer "+k)
 		}
+	},
+	// from and to reach the templates as webhook.env.from and .to; the API
+	// key never does.
+	ScriptEnv: func(cfg map[string]string) map[string]string {
+		return map[string]string{"from": cfg["from"], "to": cfg["to"]}
 	},
 	Validate:     validate,
 	ErrorMessage: errorMessage,
