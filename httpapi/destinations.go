@@ -261,6 +261,8 @@ func (s *Server) applyDestination(ctx context.Context, d *store.Destination, in 
 func (s *Server) applyURL(ctx context.Context, d *store.Destination, spec outbound.Spec, given *string, create bool) error {
 	field := "url"
 	switch {
+	case spec.Endpoint != nil: // built from the config (region, workspace, a key in the path)
+		d.URL = spec.URLFor(d.Config)
 	case spec.URLField != "":
 		field = "config." + spec.URLField
 		d.URL = d.Config[spec.URLField]

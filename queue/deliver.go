@@ -191,8 +191,9 @@ func BuildRequest(ctx context.Context, eng *transformer.Engine, ev store.Event, 
 	if dest.Transform == nil || !dest.Transform.Enabled || dest.Transform.Code == "" {
 		return res, nil
 	}
+	spec, _ := integrations.Lookup(dest.Integration)
 	out, err := eng.Run(ctx, transformer.Script{TenantID: dest.TenantID, Code: dest.Transform.Code}, transformer.Input{
-		Method: http.MethodPost, URL: dest.URL, EventType: ev.Type, Payload: ev.Payload, Env: dest.Env,
+		Method: http.MethodPost, URL: dest.URL, EventType: ev.Type, Payload: ev.Payload, Env: spec.ScriptEnvFor(dest.Config, dest.Env),
 	})
 	if err != nil {
 		return out, err
