@@ -98,10 +98,10 @@ func (f *fakeProvider) last(t *testing.T) (map[string]any, http.Header) {
 	return f.got[len(f.got)-1], f.headers[len(f.headers)-1]
 }
 
-// signedDodoEvent signs testdata/dodo/<name> as Dodo does, verifies it with
+// verifiedDodoEvent signs testdata/dodo/<name> as Dodo does, verifies it with
 // the standard-webhooks verifier the receiver uses, and returns the event
 // the worker would deliver: id and type as the verifier read them.
-func signedDodoEvent(t *testing.T, name string) store.Event {
+func verifiedDodoEvent(t *testing.T, name string) store.Event {
 	t.Helper()
 	kind, _ := inbound.Lookup("standard-webhooks")
 	secret, err := kind.NewSecret()
@@ -149,8 +149,8 @@ func withTemplate(t *testing.T, dest store.Destination, name string) store.Desti
 	return dest
 }
 
-// wantOutcome checks an attempt's kind and that its reason holds want.
-func wantOutcome(t *testing.T, what string, o outbound.Outcome, kind outbound.Kind, status int, want string) {
+// expectOutcome checks an attempt's kind and that its reason holds want.
+func expectOutcome(t *testing.T, what string, o outbound.Outcome, kind outbound.Kind, status int, want string) {
 	t.Helper()
 	if o.Kind != kind || o.StatusCode != status || !strings.Contains(o.Reason, want) {
 		t.Errorf("%s: got %v %d %q, want %v %d with %q", what, o.Kind, o.StatusCode, o.Reason, kind, status, want)

@@ -45,9 +45,9 @@ func fakeClose(t *testing.T) *fakeProvider {
 func TestCloseEndToEnd(t *testing.T) {
 	f := fakeClose(t)
 	dest := catalogDestination(t, "close", f.URL+"/api/v1/lead/", map[string]string{"api_key": closeKey})
-	ev := signedDodoEvent(t, "payment.succeeded.usd.json")
+	ev := verifiedDodoEvent(t, "payment.succeeded.usd.json")
 
-	wantOutcome(t, "lead", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
+	expectOutcome(t, "lead", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
 	b, _ := f.last(t)
 	fieldsEqual(t, b, map[string]any{"name": mariaName})
 	if d, _ := b["description"].(string); !strings.Contains(d, "Paid 29.99 USD (pay_2IjeQm4hqU6RA4Z4kwDee)") || !strings.Contains(d, mariaID) {
@@ -63,14 +63,14 @@ func TestCloseEndToEnd(t *testing.T) {
 
 	bad := dest
 	bad.Config = map[string]string{"api_key": "api_revokedrevokedrevoked"}
-	wantOutcome(t, "bad key", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 401, "HTTP 401: The API key is invalid or has been revoked.")
+	expectOutcome(t, "bad key", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 401, "HTTP 401: The API key is invalid or has been revoked.")
 	checkRetried(t, f, dest, ev,
 		providerReply{status: 429, header: map[string]string{"Retry-After": "3", "RateLimit": "limit=40, remaining=0, reset=3"}, body: `{"error": {"rate_reset": 2.5, "message": "API call count exceeded for this period", "rate_limit_type": "key"}}`},
 		providerReply{status: 503, body: `{"error": "Service unavailable"}`})
 
 	// Close's field errors name the field.
 	f.answerNext(providerReply{status: 400, body: `{"errors": [], "field-errors": {"name": "This field is required."}}`})
-	wantOutcome(t, "field error", deliverOnce(t, f.Client(), dest, ev), outbound.Permanent, 400, "HTTP 400: name: This field is required.")
+	expectOutcome(t, "field error", deliverOnce(t, f.Client(), dest, ev), outbound.Permanent, 400, "HTTP 400: name: This field is required.")
 	spec, _ := integrations.Lookup("close")
 	if got := spec.ErrorMessage([]byte(`{"error": {"rate_reset": 2.5, "message": "API call count exceeded for this period"}}`)); got != "API call count exceeded for this period" {
 		t.Errorf("429 message = %q", got)

@@ -98,14 +98,13 @@ func runTemplate(t testing.TB, integration, name, dir string, raw json.RawMessag
 }
 
 // scriptEnv is the env a template sees on a destination created with its
-// required config: an address for each ScriptConfig field (Resend's from
-// and to).
+// required config (Resend's from and to reach it through Spec.ScriptEnv).
 func scriptEnv(spec outbound.Spec) map[string]string {
 	cfg := map[string]string{}
-	for _, name := range spec.ScriptConfig {
-		cfg[name] = "ops@example.com"
+	for _, f := range spec.Fields {
+		cfg[f.Name] = "ops@example.com"
 	}
-	return integrations.ScriptEnv(spec, cfg, nil)
+	return spec.ScriptEnvFor(cfg, nil)
 }
 
 // mustRun runs a template and fails on a script error.

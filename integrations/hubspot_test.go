@@ -56,16 +56,16 @@ func fakeHubSpot(t *testing.T) *fakeProvider {
 func TestHubSpotEndToEnd(t *testing.T) {
 	f := fakeHubSpot(t)
 	dest := catalogDestination(t, "hubspot", f.URL+"/crm/v3/objects/contacts/batch/upsert", map[string]string{"access_token": hubspotToken})
-	ev := signedDodoEvent(t, "payment.succeeded.usd.json")
+	ev := verifiedDodoEvent(t, "payment.succeeded.usd.json")
 
-	wantOutcome(t, "contact", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
+	expectOutcome(t, "contact", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
 	b, _ := f.last(t)
 	in := b["inputs"].([]any)[0].(map[string]any)
 	fieldsEqual(t, in, map[string]any{"idProperty": "email", "id": maria})
 	fieldsEqual(t, in["properties"].(map[string]any), map[string]any{"email": maria, "firstname": "María", "lastname": "López", "phone": "+34 612 345 678", "city": "Madrid", "zip": "28014", "country": "ES"})
 
 	// The deal template: the payment as a closed-won deal, amount in major units.
-	wantOutcome(t, "deal", deliverOnce(t, f.Client(), withTemplate(t, dest, "deal"), signedDodoEvent(t, "payment.succeeded.kwd.json")), outbound.Delivered, 200, "")
+	expectOutcome(t, "deal", deliverOnce(t, f.Client(), withTemplate(t, dest, "deal"), verifiedDodoEvent(t, "payment.succeeded.kwd.json")), outbound.Delivered, 200, "")
 	b, _ = f.last(t)
 	in = b["inputs"].([]any)[0].(map[string]any)
 	fieldsEqual(t, in, map[string]any{"idProperty": "dodo_payment_id", "id": "pay_3ZxC5vB7nM9aS1dF3gH5j"})
@@ -74,7 +74,7 @@ func TestHubSpotEndToEnd(t *testing.T) {
 	// A revoked token: permanent, HubSpot's category and message kept.
 	bad := dest
 	bad.Config = map[string]string{"access_token": "pat-na1-00000000-0000-4000-8000-000000000000"}
-	wantOutcome(t, "bad token", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 401, "HTTP 401: INVALID_AUTHENTICATION: Authentication credentials not found.")
+	expectOutcome(t, "bad token", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 401, "HTTP 401: INVALID_AUTHENTICATION: Authentication credentials not found.")
 	checkRetried(t, f, dest, ev,
 		providerReply{status: 429, header: map[string]string{"Retry-After": "10"}, body: `{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"c1","policyName":"TEN_SECONDLY_ROLLING"}`},
 		providerReply{status: 502, body: `{"status":"error","message":"Bad gateway","correlationId":"c2","category":"INTERNAL_ERROR"}`})

@@ -68,9 +68,9 @@ func fakeLoops(t *testing.T) *fakeProvider {
 func TestLoopsEndToEnd(t *testing.T) {
 	f := fakeLoops(t)
 	dest := catalogDestination(t, "loops", f.URL+"/api/v1/events/send", map[string]string{"api_key": loopsKey})
-	ev := signedDodoEvent(t, "payment.succeeded.usd.json")
+	ev := verifiedDodoEvent(t, "payment.succeeded.usd.json")
 
-	wantOutcome(t, "event", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
+	expectOutcome(t, "event", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
 	b, h := f.last(t)
 	fieldsEqual(t, b, map[string]any{"email": maria, "userId": mariaID, "eventName": "paymentSucceeded", "firstName": "María", "lastName": "López"})
 	fieldsEqual(t, b["eventProperties"].(map[string]any), map[string]any{"amount": 29.99, "amountFormatted": "29.99 USD", "currency": "USD", "paymentId": "pay_2IjeQm4hqU6RA4Z4kwDee", "subscriptionId": nil, "errorMessage": nil, "occurredAt": "2025-03-14T09:26:53.412Z"})
@@ -92,7 +92,7 @@ func TestLoopsEndToEnd(t *testing.T) {
 
 	bad := dest
 	bad.Config = map[string]string{"api_key": "00000000000000000000000000000000"}
-	wantOutcome(t, "bad key", deliverOnce(t, f.Client(), bad, signedDodoEvent(t, "payment.succeeded.jpy.json")), outbound.Permanent, 401, "HTTP 401: Invalid API key")
+	expectOutcome(t, "bad key", deliverOnce(t, f.Client(), bad, verifiedDodoEvent(t, "payment.succeeded.jpy.json")), outbound.Permanent, 401, "HTTP 401: Invalid API key")
 	checkRetried(t, f, dest, ev,
 		providerReply{status: 429, header: map[string]string{"Retry-After": "1", "x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"}, body: `{"success":false,"message":"Rate limit exceeded."}`},
 		providerReply{status: 500, body: `{"success":false,"message":"Internal server error"}`})

@@ -72,14 +72,10 @@ func fakeResend(t *testing.T) *fakeProvider {
 	})
 }
 
-// resendDestination is a Resend destination from its required config, with
-// the config fields its templates read (from, to) in the script's env, as
-// the worker gives them.
+// resendDestination is a Resend destination from its required config; the
+// worker hands its from and to to the template (Spec.ScriptEnv).
 func resendDestination(t *testing.T, url string, cfg map[string]string) store.Destination {
-	dest := catalogDestination(t, "resend", url, cfg)
-	spec, _ := integrations.Lookup("resend")
-	dest.Env = integrations.ScriptEnv(spec, dest.Config, dest.Env)
-	return dest
+	return catalogDestination(t, "resend", url, cfg)
 }
 
 // A signed Dodo payment.succeeded in, one team notification email out.
@@ -87,9 +83,9 @@ func TestResendEndToEnd(t *testing.T) {
 	f := fakeResend(t)
 	cfg := map[string]string{"api_key": resendKey, "from": "Acme Billing <billing@acme.example>", "to": "team@acme.example, ops@acme.example"}
 	dest := resendDestination(t, f.URL+"/emails", cfg)
-	ev := signedDodoEvent(t, "payment.succeeded.usd.json")
+	ev := verifiedDodoEvent(t, "payment.succeeded.usd.json")
 
-	wantOutcome(t, "notify", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
+	expectOutcome(t, "notify", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
 	b, h := f.last(t)
 	fieldsEqual(t, b, map[string]any{"from": "Acme Billing <billing@acme.example>", "subject": "Payment succeeded: 29.99 USD from María López"})
 	if to := b["to"].([]any); len(to) != 2 || to[0] != "team@acme.example" || to[1] != "ops@acme.example" {
@@ -102,10 +98,10 @@ func TestResendEndToEnd(t *testing.T) {
 		t.Error("no Idempotency-Key: a retry could send the email twice")
 	}
 	// A retry (same idempotency key, same email) is answered as the first.
-	wantOutcome(t, "retry", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
+	expectOutcome(t, "retry", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
 
 	// The receipt template writes to the customer.
-	wantOutcome(t, "receipt", deliverOnce(t, f.Client(), withTemplate(t, dest, "receipt"), signedDodoEvent(t, "payment.succeeded.jpy.json")), outbound.Delivered, 200, "")
+	expectOutcome(t, "receipt", deliverOnce(t, f.Client(), withTemplate(t, dest, "receipt"), verifiedDodoEvent(t, "payment.succeeded.jpy.json")), outbound.Delivered, 200, "")
 	b, _ = f.last(t)
 	fieldsEqual(t, b, map[string]any{"subject": "Your receipt: 4,500 JPY"})
 	if to := b["to"].([]any); len(to) != 1 || to[0] != maria {
@@ -114,13 +110,13 @@ func TestResendEndToEnd(t *testing.T) {
 
 	bad := dest
 	bad.Config = map[string]string{"api_key": "re_revoked_key_000000", "from": cfg["from"], "to": cfg["to"]}
-	wantOutcome(t, "bad key", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 403, "HTTP 403: invalid_api_key: API key is invalid")
+	expectOutcome(t, "bad key", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 403, "HTTP 403: invalid_api_key: API key is invalid")
 	checkRetried(t, f, dest, ev,
 		providerReply{status: 429, header: map[string]string{"Retry-After": "1", "ratelimit-limit": "5", "ratelimit-remaining": "0", "ratelimit-reset": "1"}, body: `{"statusCode":429,"name":"rate_limit_exceeded","message":"Too many requests. You can only make 5 requests per second."}`},
 		providerReply{status: 500, body: `{"statusCode":500,"name":"application_error","message":"An unexpected error occurred."}`})
 	// A sender on an unverified domain: permanent, Resend's words kept.
 	f.answerNext(providerReply{status: 403, body: `{"statusCode":403,"name":"validation_error","message":"The acme.example domain is not verified. Please, add and verify your domain on https://resend.com/domains"}`})
-	wantOutcome(t, "unverified", deliverOnce(t, f.Client(), dest, ev), outbound.Permanent, 403, "validation_error: The acme.example domain is not verified.")
+	expectOutcome(t, "unverified", deliverOnce(t, f.Client(), dest, ev), outbound.Permanent, 403, "validation_error: The acme.example domain is not verified.")
 }
 
 func TestResendTemplates(t *testing.T) {
@@ -187,17 +183,17 @@ func TestResendValidate(t *testing.T) {
 	}
 }
 
-// Config reaches a script only through ScriptConfig, never a secret, and
+// Config reaches a Resend script as from and to, never the API key, and
 // the destination's own env wins.
-func TestScriptEnv(t *testing.T) {
+func TestResendScriptEnv(t *testing.T) {
 	spec, _ := integrations.Lookup("resend")
-	spec.ScriptConfig = append(spec.ScriptConfig, "api_key") // even if listed
-	env := integrations.ScriptEnv(spec, map[string]string{"api_key": resendKey, "from": "a@x.example", "to": "b@x.example"}, map[string]string{"to": "c@x.example", "LOCAL": "1"})
-	if env["api_key"] != "" || env["from"] != "a@x.example" || env["to"] != "c@x.example" || env["LOCAL"] != "1" {
+	env := spec.ScriptEnvFor(map[string]string{"api_key": resendKey, "from": "a@x.example", "to": "b@x.example"}, map[string]string{"to": "c@x.example", "LOCAL": "1"})
+	if len(env) != 3 || env["from"] != "a@x.example" || env["to"] != "c@x.example" || env["LOCAL"] != "1" {
 		t.Errorf("env = %v", env)
 	}
-	plain, _ := integrations.Lookup("slack")
-	if got := integrations.ScriptEnv(plain, map[string]string{"webhook_url": "https://hooks.slack.com/x"}, nil); len(got) != 0 {
-		t.Errorf("slack env = %v", got)
+	for k, v := range env {
+		if v == resendKey {
+			t.Errorf("the API key reached the script as %s", k)
+		}
 	}
 }

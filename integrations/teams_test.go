@@ -69,9 +69,9 @@ func TestTeamsEndToEnd(t *testing.T) {
 	f := fakeTeams(t, "s3cr3tSig")
 	url := f.URL + teamsWorkflowPath + "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=s3cr3tSig"
 	dest := catalogDestination(t, "teams", url, map[string]string{"webhook_url": url})
-	ev := signedDodoEvent(t, "payment.succeeded.usd.json")
+	ev := verifiedDodoEvent(t, "payment.succeeded.usd.json")
 
-	wantOutcome(t, "success", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 202, "")
+	expectOutcome(t, "success", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 202, "")
 	b, _ := f.last(t)
 	texts, facts := teamsCard(t, b)
 	if texts[0] != "Payment succeeded" || texts[1] != "María López paid **29.99 USD**" {
@@ -84,7 +84,7 @@ func TestTeamsEndToEnd(t *testing.T) {
 	// A wrong signature: permanent, the workflow's message kept.
 	bad := dest
 	bad.URL = strings.Replace(url, "s3cr3tSig", "wrong", 1)
-	wantOutcome(t, "bad sig", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 401,
+	expectOutcome(t, "bad sig", deliverOnce(t, f.Client(), bad, ev), outbound.Permanent, 401,
 		"HTTP 401: DirectApiInvalidAuthorizationSignature: The provided authorization signature is invalid.")
 	checkRetried(t, f, dest, ev,
 		providerReply{status: 429, header: map[string]string{"Retry-After": "30"}, body: `{"error":{"code":"WorkflowRequestsThrottled","message":"Number of requests exceeded the limit."}}`},

@@ -38,9 +38,9 @@ func TestZapierEndToEnd(t *testing.T) {
 	f := fakeZapier(t)
 	url := f.URL + zapierHookPath
 	dest := catalogDestination(t, "zapier", url, map[string]string{"webhook_url": url})
-	ev := signedDodoEvent(t, "payment.succeeded.usd.json")
+	ev := verifiedDodoEvent(t, "payment.succeeded.usd.json")
 
-	wantOutcome(t, "success", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
+	expectOutcome(t, "success", deliverOnce(t, f.Client(), dest, ev), outbound.Delivered, 200, "")
 	b, _ := f.last(t)
 	fieldsEqual(t, b, map[string]any{
 		"event_type": "payment.succeeded", "amount": 29.99, "amount_minor": 2999.0, "amount_formatted": "29.99 USD",
@@ -52,7 +52,7 @@ func TestZapierEndToEnd(t *testing.T) {
 	// A hook that does not exist (deleted, or a mistyped URL): permanent.
 	gone := dest
 	gone.URL = f.URL + "/hooks/catch/1234567/deleted/"
-	wantOutcome(t, "unknown hook", deliverOnce(t, f.Client(), gone, ev), outbound.Permanent, 404, "HTTP 404: Not Found")
+	expectOutcome(t, "unknown hook", deliverOnce(t, f.Client(), gone, ev), outbound.Permanent, 404, "HTTP 404: Not Found")
 	checkRetried(t, f, dest, ev,
 		providerReply{status: 429, header: map[string]string{"Retry-After": "60"}, body: `{"status":"throttled","message":"Too many requests"}`},
 		providerReply{status: 503, body: "Service Unavailable"})
