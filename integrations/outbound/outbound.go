@@ -52,6 +52,10 @@ type Spec struct {
 	// ErrorMessage extracts a readable message from an error response body;
 	// nil or "" means the body snippet is kept as it is.
 	ErrorMessage func(body []byte) string `json:"-"`
+	// Accepted, when set, reports a non-2xx answer that means the provider
+	// already took this very request (Loops answers 409 to a reused
+	// Idempotency-Key), so Classify counts it as delivered, not failed.
+	Accepted func(status int, body []byte) bool `json:"-"`
 	// Validate, when set, checks a destination's config beyond Required
 	// (e.g. that a signing secret decodes), so a bad value is refused when
 	// it is saved rather than failing every delivery.
