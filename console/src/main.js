@@ -1,0 +1,116 @@
+// The console's shell: who is signed in, the navigation, and the router
+// that maps /console/... paths to pages.
+import { h, fill, errorBox } from "./ui.js";
+import { session, signIn, signOut, whenSignedOut } from "./api.js";
+import { sourcesPage } from "./sources.js";
+import { destinationsPage, newDestinationPage } from "./destinations.js";
+import { destinationPage } from "./destination.js";
+import { eventsPage, eventPage } from "./events.js";
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+let who = null;
+let leaveGuard = null; // a page with unsaved changes sets this
+
+/** setLeaveGuard lets a page ask before the merchant leaves it. */
+export function setLeaveGuard(f) { leaveGuard = f; }
+
+window.addEventListener("beforeunload", (e) => {
+  if (leaveGuard && leaveGuard()) { e.preventDefault(); e.returnValue = ""; }
+});
+
+/** go navigates inside the console without a reload. */
+export function go(path, replace) {
+  if (leaveGuard && leaveGuard() && !window.confirm("You have unsaved changes. Leave this page?")) return;
+  leaveGuard = null;
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  route();
+}
+
+// Links inside the console navigate without a reload.
+document.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest("a[href^='/console/']");
+  if (!a || e.ctrlKey || e.metaKey || e.shiftKey || a.target) return;
+  e.preventDefault();
+  go(a.getAttribute("href"));
+});
+window.addEventListener("popstate", () => { leaveGuard = null; route(); });
+whenSignedOut(() => { who = null; route(); });
+
+let stopPage = null; // a page's cleanup (live updates)
+
+function renderNav() {
+  if (!who) { fill(nav); return; }
+  const here = location.pathname;
+  const link = (href, text) => h("a", { href, "aria-current": here.startsWith(href) ? "page" : null }, text);
+  fill(nav,
+    link("/console/sources", "Sources"),
+    link("/console/destinations", "Destinations"),
+    link("/console/events", "Events"),
+    h("span", { class: "who" }, who.tenant_name || who.tenant_id || ""),
+    h("button", { type: "button", class: "link", onclick: doSignOut }, "Sign out"));
+}
+
+async function doSignOut() {
+  await signOut().catch(() => {});
+  who = null;
+  go("/console/signin");
+}
+
+function signInPage() {
+  const token = h("input", { type: "password", id: "token", autocomplete: "off", required: true, "aria-label": "Tenant token" });
+  const msg = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card narrow" },
+    h("h1", {}, "Sign in to hookshift"),
+    h("p", {}, "Paste your tenant token, or open the console from your payment platform's dashboard (a portal link signs you in by itself)."),
+    h("div", { class: "field" }, h("label", { for: "token" }, "Tenant token"), token),
+    h("button", { type: "submit", class: "primary" }, "Sign in"), msg);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      who = await signIn(token.value.trim());
+      token.value = "";
+      go("/console/events", true);
+    } catch (err) {
+      fill(msg, errorBox(err));
+    }
+  });
+  return form;
+}
+
+async function route() {
+  if (stopPage) { stopPage(); stopPage = null; }
+  const path = location.pathname.replace(/\/+$/, "");
+  if (!who) {
+    try { who = await session(); } catch (err) { fill(main, errorBox(err)); return; }
+  }
+  if (!who) {
+    renderNav();
+    if (path !== "/console/signin") history.replaceState(null, "", "/console/signin");
+    fill(main, signInPage());
+    main.querySelector("input")?.focus();
+    document.title = "Sign in · hookshift";
+    return;
+  }
+  if (path === "/console" || path === "/console/signin") { history.replaceState(null, "", "/console/events"); return route(); }
+  renderNav();
+  const m = path.match(/^\/console\/(sources|destinations|events)(?:\/([^/]+))?$/);
+  const ctx = { main, go, setStop: (f) => (stopPage = f), setLeaveGuard };
+  fill(main, h("p", { class: "muted" }, "Loading…"));
+  try {
+    if (!m) fill(main, h("h1", {}, "Not found"), h("p", {}, "No page here. ", h("a", { href: "/console/events" }, "See your events.")));
+    else if (m[1] === "sources") { document.title = "Sources · hookshift"; await sourcesPage(ctx); }
+    else if (m[1] === "destinations" && !m[2]) { document.title = "Destinations · hookshift"; await destinationsPage(ctx); }
+    else if (m[1] === "destinations" && m[2] === "new") { document.title = "New destination · hookshift"; await newDestinationPage(ctx); }
+    else if (m[1] === "destinations") { document.title = "Destination · hookshift"; await destinationPage(ctx, decodeURIComponent(m[2])); }
+    else if (m[1] === "events" && !m[2]) { document.title = "Events · hookshift"; await eventsPage(ctx); }
+    else { document.title = "Event · hookshift"; await eventPage(ctx, decodeURIComponent(m[2])); }
+  } catch (err) {
+    fill(main, h("h1", {}, "Something went wrong"), errorBox(err));
+  }
+  const h1 = main.querySelector("h1");
+  if (h1) { h1.tabIndex = -1; h1.focus({ preventScroll: true }); }
+}
+
+route();
