@@ -30,7 +30,7 @@ export async function api(method, path, body) {
     try { data = JSON.parse(text); } catch { data = { error: { message: text.slice(0, 300) } }; }
   }
   if (!res.ok) {
-    if (res.status === 401 && path !== SESSION && onSignedOut) onSignedOut();
+    if (res.status === 401 && path.startsWith("/v1/") && onSignedOut) onSignedOut();
     throw new ApiError(res.status, data);
   }
   return data;
@@ -54,12 +54,12 @@ export async function session() {
 
 /** signIn exchanges a pasted tenant token for a session. */
 export async function signIn(token) {
-  const s = await api("POST", SESSION, { token });
+  const s = await api("POST", "/console/auth/token", { token });
   csrf = s.csrf_token || "";
   return s;
 }
 
 /** signOut ends the session on the server. */
 export async function signOut() {
-  try { await api("DELETE", SESSION); } finally { csrf = ""; }
+  try { await api("POST", "/console/api/logout"); } finally { csrf = ""; }
 }

@@ -2,7 +2,7 @@
 // event's payload, deliveries and attempts, with Replay. Both update live.
 import { h, fill, errorBox, when, badge, pretty, field } from "./ui.js";
 import { api } from "./api.js";
-import { poll } from "./live.js";
+import { watch } from "./live.js";
 
 const FILTERS = [
   ["email", "Customer email", "email"],
@@ -64,7 +64,7 @@ export async function eventsPage({ main, go, setStop }) {
   }
   fill(main, h("h1", {}, "Events"), form, list, pager);
   await load();
-  if (!cursor) { const p = poll(load); setStop(p.stop); } // only the first page updates live
+  if (!cursor) { const w = watch(load); setStop(w.stop); } // only the first page updates live
 }
 
 /** eventPage renders /console/events/{id}. */
@@ -119,6 +119,6 @@ export async function eventPage({ main, setStop }, id) {
     msg, h("h2", {}, "Deliveries"), deliveries,
     h("h2", {}, "Payload"), h("pre", { class: "json", tabindex: 0, "aria-label": "Event payload" }, pretty(ev.payload)));
   render();
-  live = poll(async () => { ev = await api("GET", path); return render(); });
+  live = watch(async () => { ev = await api("GET", path); return render(); }, ev.id);
   setStop(live.stop);
 }

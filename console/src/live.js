@@ -1,10 +1,38 @@
-// Live updates by polling with a backoff: fast right after a change or an
-// action, slower while nothing moves, paused while the tab is hidden. One
-// poller per page, so a session's load on the server is bounded.
+// Live updates. The server's stream (GET /v1/events/stream, server-sent
+// events) says when an event arrives or a delivery changes; the page then
+// refetches what it shows. If the stream is refused (too many open, or an
+// older server), the page polls instead, with a backoff: fast after a
+// change, slower while nothing moves, paused while the tab is hidden.
 
 const FAST = 1500, SLOW = 15000;
 
-/** poll calls tick() repeatedly; tick resolves true when something changed. Returns {stop, hurry}. */
+/**
+ * watch calls refresh() when something may have changed; refresh resolves
+ * true if what it shows changed. eventID, if given, also watches that
+ * event's deliveries. Returns {stop, hurry}.
+ */
+export function watch(refresh, eventID) {
+  let stopped = false, es = null, poller = null, pending = null;
+  const kick = () => {
+    if (pending || stopped) return;
+    pending = setTimeout(() => { pending = null; refresh().catch(() => {}); }, 150);
+  };
+  if (typeof EventSource === "function") {
+    es = new EventSource("/v1/events/stream" + (eventID ? "?event_id=" + encodeURIComponent(eventID) : ""));
+    es.addEventListener("open", kick);
+    es.addEventListener("event", kick);
+    es.addEventListener("delivery", kick);
+    es.addEventListener("error", () => {
+      if (es && es.readyState === EventSource.CLOSED && !stopped) { es = null; poller = poll(refresh); }
+    });
+  } else poller = poll(refresh);
+  return {
+    stop() { stopped = true; if (es) es.close(); if (poller) poller.stop(); clearTimeout(pending); },
+    hurry() { if (poller) poller.hurry(); else kick(); },
+  };
+}
+
+/** poll calls tick() repeatedly; tick resolves true when something changed. */
 export function poll(tick) {
   let delay = FAST, timer = null, stopped = false;
   async function run() {

@@ -39,6 +39,8 @@ window.addEventListener("popstate", () => { leaveGuard = null; route(); });
 whenSignedOut(() => { who = null; route(); });
 
 let stopPage = null; // a page's cleanup (live updates)
+let nextPath = ""; // where to go after signing in
+let leftAt = "";
 
 function renderNav() {
   if (!who) { fill(nav); return; }
@@ -61,6 +63,8 @@ async function doSignOut() {
 function signInPage() {
   const token = h("input", { type: "password", id: "token", autocomplete: "off", required: true, "aria-label": "Tenant token" });
   const msg = h("div", { "aria-live": "polite" });
+  if (new URLSearchParams(location.search).get("error") === "link_invalid")
+    fill(msg, h("p", { class: "error", role: "alert" }, "This sign-in link has already been used or has expired. Ask for a new one, or paste your tenant token."));
   const form = h("form", { class: "card narrow" },
     h("h1", {}, "Sign in to hookshift"),
     h("p", {}, "Paste your tenant token, or open the console from your payment platform's dashboard (a portal link signs you in by itself)."),
@@ -71,7 +75,9 @@ function signInPage() {
     try {
       who = await signIn(token.value.trim());
       token.value = "";
-      go("/console/events", true);
+      const to = nextPath || "/console/events";
+      nextPath = "";
+      go(to, true);
     } catch (err) {
       fill(msg, errorBox(err));
     }
@@ -81,6 +87,7 @@ function signInPage() {
 
 async function route() {
   if (stopPage) { stopPage(); stopPage = null; }
+  leftAt = location.pathname + location.search;
   const path = location.pathname.replace(/\/+$/, "");
   if (!who) {
     try { who = await session(); } catch (err) { fill(main, errorBox(err)); return; }
@@ -88,6 +95,7 @@ async function route() {
   if (!who) {
     renderNav();
     if (path !== "/console/signin") history.replaceState(null, "", "/console/signin");
+    if (leftAt && !leftAt.startsWith("/console/signin") && leftAt.replace(/\/+$/, "") !== "/console") nextPath = leftAt;
     fill(main, signInPage());
     main.querySelector("input")?.focus();
     document.title = "Sign in · hookshift";
