@@ -59,6 +59,10 @@ type tenantHandler func(w http.ResponseWriter, r *http.Request, t store.Tenant)
 func (s *Server) tenantOnly(h tenantHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
+		if tok == "" && hasSessionCookie(r) { // the console: a session cookie, CSRF-checked (session.go)
+			s.withSession(w, r, h)
+			return
+		}
 		if tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hookshift"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer <tenant token>")

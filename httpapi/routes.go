@@ -31,6 +31,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/events/{id}", s.tenantOnly(s.getEvent))
 	mux.HandleFunc("POST /v1/events/{id}/replay", s.tenantOnly(s.replayEvent))
 	mux.HandleFunc("POST /v1/destinations/{id}/replay", s.tenantOnly(s.replayDestination))
+	s.consoleRoutes(mux)
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {

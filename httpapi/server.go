@@ -33,6 +33,8 @@ type Server struct {
 	MetricsHandler    http.Handler
 	MonitoringHandler http.Handler
 
+	Console ConsoleOptions // the merchant console (console.go)
+
 	// SourceCacheTTL is how long the receiver reuses a loaded source; 0
 	// reads it from Redis on every webhook. serve uses 2s.
 	SourceCacheTTL time.Duration

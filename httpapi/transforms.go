@@ -52,6 +52,7 @@ type transformTestInput struct {
 	EventType string            `json:"event_type"`
 	URL       string            `json:"url"`
 	Env       map[string]string `json:"env"`
+	EventID   string            `json:"event_id"` // a stored event of the tenant, in place of payload
 }
 
 // testTransform runs a script against a sample payload and returns the
@@ -65,8 +66,23 @@ func (s *Server) testTransform(w http.ResponseWriter, r *http.Request, t store.T
 		writeFieldError(w, invalid("code", "is required: a script defining function handler(webhook)"))
 		return
 	}
+	if in.EventID != "" { // the console's "test on a stored event"
+		if len(in.Payload) != 0 {
+			writeFieldError(w, invalid("event_id", "and payload are exclusive: give one"))
+			return
+		}
+		ev, err := s.Store.GetEvent(r.Context(), t.ID, in.EventID)
+		if err != nil {
+			storeError(w, err, "event")
+			return
+		}
+		in.Payload = ev.Payload
+		if in.EventType == "" {
+			in.EventType = ev.Type
+		}
+	}
 	if len(in.Payload) == 0 || in.Payload[0] != '{' {
-		writeFieldError(w, invalid("payload", "is required: the sample event as a JSON object"))
+		writeFieldError(w, invalid("payload", "is required (or event_id of a stored event): the sample event as a JSON object"))
 		return
 	}
 	if in.EventType == "" {

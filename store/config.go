@@ -141,7 +141,7 @@ func (s *Store) DeleteSource(ctx context.Context, tenantID, id string) error {
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, d := range destIDs {
-			p.Del(ctx, s.kDest(d))
+			p.Del(ctx, s.kDest(d), s.kVersions(d))
 			p.SRem(ctx, s.kTenantDests(src.TenantID), d)
 		}
 		p.Del(ctx, s.kSource(id), s.kSourceDests(id))
@@ -167,30 +167,40 @@ type destSecrets struct {
 	Env     map[string]string `json:"env,omitempty"`
 }
 
-// SaveDestination creates or replaces a destination.
+// SaveDestination creates or replaces a destination. A changed script
+// becomes a new transform version in the same transaction (versions.go).
 func (s *Store) SaveDestination(ctx context.Context, d Destination) error {
+	_, err := s.saveDestination(ctx, d, false)
+	return err
+}
+
+// saveDestination saves d and returns recordVersion's result (nil without a
+// transform); forceVersion records a version even for unchanged code.
+func (s *Store) saveDestination(ctx context.Context, d Destination, forceVersion bool) (*redis.Cmd, error) {
 	plain, err := json.Marshal(destSecrets{URL: d.URL, Config: d.Config, Headers: d.Headers, Env: d.Env})
 	if err != nil {
-		return fmt.Errorf("encode destination secrets: %w", err)
+		return nil, fmt.Errorf("encode destination secrets: %w", err)
 	}
 	sealed, err := s.sealer.Seal(plain)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := json.Marshal(destRecord{Destination: d, Sealed: sealed})
 	if err != nil {
-		return fmt.Errorf("encode destination: %w", err)
+		return nil, fmt.Errorf("encode destination: %w", err)
 	}
+	var version *redis.Cmd
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, s.kDest(d.ID), b, 0)
 		p.SAdd(ctx, s.kSourceDests(d.SourceID), d.ID)
 		p.SAdd(ctx, s.kTenantDests(d.TenantID), d.ID)
+		version = s.queueVersion(ctx, p, d, forceVersion)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("save destination %s: %w", d.ID, err)
+		return nil, fmt.Errorf("save destination %s: %w", d.ID, err)
 	}
-	return nil
+	return version, nil
 }
 
 // GetDestination loads a destination with its secrets opened. tenantID ""
@@ -276,7 +286,7 @@ func (s *Store) DeleteDestination(ctx context.Context, tenantID, id string) erro
 		return err
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.kDest(id), s.kRate(id), s.kHealth(id), s.kProbe(id))
+		p.Del(ctx, s.kDest(id), s.kRate(id), s.kHealth(id), s.kProbe(id), s.kVersions(id))
 		p.SRem(ctx, s.kSourceDests(d.SourceID), id)
 		p.SRem(ctx, s.kTenantDests(d.TenantID), id)
 		return nil

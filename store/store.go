@@ -27,6 +27,9 @@ type Options struct {
 	EventRetention time.Duration    // how long events and attempts are kept, default 72h
 	DedupeWindow   time.Duration    // how long an accepted event id answers duplicates, default 72h
 	Now            func() time.Time // clock, default time.Now
+	// TransformVersions is how many script versions a destination keeps,
+	// default DefaultTransformVersions (50).
+	TransformVersions int
 }
 
 // Store is the Redis-backed storage of hookshift.
