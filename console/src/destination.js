@@ -107,6 +107,8 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
   }
   input.addEventListener("change", pickInput);
   payload.addEventListener("input", () => { input.value = "json"; });
+  const wanted = samples.findIndex((s) => !d.event_types.length || d.event_types.includes(s.event_type));
+  if (wanted > 0) input.value = "s" + wanted;
   if (!samples.length && !events.length) payload.value = pretty({ type: "payment.succeeded", data: {} });
   else await pickInput();
 
@@ -114,6 +116,7 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     h("p", { class: "muted" }, "Press Run test (Ctrl/Cmd+Enter) to see the request this script would send. Nothing is sent."));
   const saveMsg = h("div", { "aria-live": "polite" });
   const editorBox = h("div", { class: "editor" });
+  const lintStatus = h("p", { id: "lint-status", class: "error", "aria-live": "polite" });
   const dirtyMark = h("span", { class: "muted", "aria-live": "polite" });
   const dirty = () => editor && (editor.code !== saved.code || JSON.stringify(env()) !== saved.env || enabled.checked !== saved.enabled);
   function dirtyCheck() { dirtyMark.textContent = dirty() ? "Unsaved changes" : ""; }
@@ -194,7 +197,8 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
   }
 
   const editor = createEditor(editorBox, { code: saved.code, check, runtimeError: (code) => (lastRun && lastRun.code === code && lastRun.error && lastRun.error.line ? lastRun.error : null),
-    onChange: dirtyCheck, onRun: runTest, onSave: save });
+    onChange: dirtyCheck, onRun: runTest, onSave: save,
+    onLint: (diags) => { lintStatus.textContent = diags.map((x) => x.message).join("\n"); } });
   setLeaveGuard(() => dirty());
   const onKey = (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
@@ -247,7 +251,7 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     h("section", { class: "transform", "aria-label": "Transform" },
       h("div", { class: "row spread" }, h("h2", {}, "Transform"), dirtyMark),
       h("div", { class: "split" },
-        h("div", { class: "pane" }, editorBox,
+        h("div", { class: "pane" }, editorBox, lintStatus,
           h("div", { class: "row" },
             h("button", { type: "button", class: "primary", onclick: runTest, title: "Ctrl/Cmd+Enter" }, "Run test"),
             h("button", { type: "button", onclick: save, title: "Ctrl/Cmd+S" }, "Save"),
@@ -260,6 +264,11 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     h("details", {}, h("summary", {}, "Settings"), settings));
   await loadVersions();
   setStop(() => { document.removeEventListener("keydown", onKey); editor.destroy(); });
+}
+
+/** logsView shows the script's console output, or says there was none. */
+function logsView(logs) {
+  return [h("h3", {}, "Logs"), logs && logs.length ? h("pre", { class: "logs", tabindex: 0, "aria-label": "Script logs" }, logs.join("\n")) : h("p", { class: "muted" }, "No console output.")];
 }
 
 function localInput(t) {

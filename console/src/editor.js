@@ -26,16 +26,18 @@ export function diagnosticAt(doc, err, source) {
 /**
  * createEditor mounts the editor. check(code) resolves to a transform error
  * ({line, column, message}) or null; it runs debounced as the merchant types.
- * runtimeError() gives the last test run's error for the current code, if any.
+ * runtimeError() gives the last test run's error for the current code, if any;
+ * onLint(diagnostics) lets the page repeat them in words beside the editor.
  */
-export function createEditor(parent, { code, check, runtimeError, onChange, onRun, onSave }) {
+export function createEditor(parent, { code, check, runtimeError, onChange, onRun, onSave, onLint }) {
   const lint = linter(async (view) => {
     const current = view.state.doc.toString();
     const err = await check(current);
     if (view.state.doc.toString() !== current) return [];
-    if (err) return [diagnosticAt(view.state.doc, err, "syntax")];
-    const rt = runtimeError(current);
-    return rt ? [diagnosticAt(view.state.doc, rt, "test run")] : [];
+    const rt = err ? null : runtimeError(current);
+    const diags = err ? [diagnosticAt(view.state.doc, err, "syntax")] : rt ? [diagnosticAt(view.state.doc, rt, "test run")] : [];
+    onLint(diags);
+    return diags;
   }, { delay: 500 });
   const keys = Prec.highest(keymap.of([
     { key: "Mod-Enter", run: () => { onRun(); return true; }, preventDefault: true },

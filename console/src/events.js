@@ -35,7 +35,7 @@ export async function eventsPage({ main, go, setStop }) {
   for (const k of ["email", "customer_id", "payment_id", "type", "source_id"]) if (q.get(k)) apiQuery.set(k, q.get(k));
   apiQuery.set("limit", "25");
   const cursor = q.get("cursor") || "";
-  let shown = "";
+  let shown = null;
 
   async function load() {
     const p = new URLSearchParams(apiQuery);
@@ -75,7 +75,7 @@ export async function eventPage({ main, setStop }, id) {
   const destName = Object.fromEntries(dests.map((d) => [d.id, d.name]));
   const msg = h("div", { "aria-live": "polite" });
   const deliveries = h("div", { "aria-live": "polite" });
-  let shown = "";
+  let shown = null;
   let live;
 
   async function replay(destinationID) {

@@ -1,0 +1,583 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/rs/zerolog"
+
+	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/internal/redistest"
+)
+
+// The merchant console, driven in a real headless Chromium against a real
+// `hookshift serve` (in process, the same serve() the binary runs) on a
+// private redis-server. One browser serves the whole story, step by step.
+
+const consoleRoot = "root-token-console-browser"
+
+// chromiumPath finds Debian's chromium. Without it the test skips, except in
+// CI (CI set), where a missing browser is a failure.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is required for the console browser tests in CI (apt-get install chromium)")
+	}
+	t.Skip("chromium not installed (apt-get install chromium); skipping the console browser tests")
+	return ""
+}
+
+// serveInProcess runs serve() on a free port and stops it at cleanup.
+func serveInProcess(t *testing.T, redisURL string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cfg, _, err := parseServeFlags([]string{"--addr", addr, "--redis-url", redisURL, "--admin-token", consoleRoot,
+		"--secret-key", "console-browser-test-secret-key", "--egress-allow", "127.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	go func() { done <- serve(ctx, cfg, zerolog.New(logs), io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("hookshift did not become ready: %s", logs)
+	return ""
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// callAPI calls the admin API with a bearer token and decodes the answer.
+func callAPI(t *testing.T, method, u, token string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, u, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %v", method, u, resp.StatusCode, out)
+	}
+	return out
+}
+
+// sink is the DataFast stand-in: it records bodies and answers what the
+// test tells it to.
+type sink struct {
+	mu     sync.Mutex
+	status int
+	reply  string
+	bodies []string
+}
+
+func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bodies = append(s.bodies, string(b))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(s.status)
+	_, _ = io.WriteString(w, s.reply)
+}
+
+func (s *sink) answer(status int, reply string) {
+	s.mu.Lock()
+	s.status, s.reply = status, reply
+	s.mu.Unlock()
+}
+
+// browser is one headless Chromium tab with watchers for what the page must
+// never do: reach another origin, or log an error.
+type browser struct {
+	t        *testing.T
+	ctx      context.Context
+	base     string
+	shots    string // directory for screenshots, or ""
+	mu       sync.Mutex
+	foreign  []string // requests to another origin
+	problems []string // console errors, uncaught exceptions, CSP reports
+	bytes    map[network.RequestID]string
+	encoded  map[string]float64 // encoded (on the wire) bytes per URL
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	exe := chromiumPath(t)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, base: base, shots: os.Getenv("HOOKSHIFT_CONSOLE_SCREENSHOTS"),
+		bytes: map[network.RequestID]string{}, encoded: map[string]float64{}}
+	if err := chromedp.Do(ctx); err != nil { // starts the browser; no timeout on this first call
+		t.Fatalf("start chromium: %v", err)
+	}
+	origin, _ := url.Parse(base)
+	err := chromedp.Listen(ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if u, err := url.Parse(e.Request.URL); err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ws" || u.Scheme == "wss") && u.Host != origin.Host {
+				b.foreign = append(b.foreign, e.Request.URL)
+			}
+			b.bytes[e.RequestID] = e.Request.URL
+		case *network.EventLoadingFinished:
+			if u, ok := b.bytes[e.RequestID]; ok {
+				b.encoded[u] += e.EncodedDataLength
+			}
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				msg := string(e.Type)
+				for _, a := range e.Args {
+					msg += " " + string(a.Value) + a.Description
+				}
+				b.problems = append(b.problems, "console: "+msg)
+			}
+		case *runtime.EventExceptionThrown:
+			b.problems = append(b.problems, "exception: "+exceptionText(e.ExceptionDetails))
+		case *cdplog.EventEntryAdded:
+			// A 401 or 422 that the page expects and shows (not signed in, a
+			// script error) is logged by Chromium with source "network"; it is
+			// an API answer, not a page error. Anything else (a CSP violation,
+			// a script error) counts.
+			if e.Entry.Level == cdplog.EntryLevelError && e.Entry.Source != cdplog.EntrySourceNetwork {
+				b.problems = append(b.problems, "log: "+string(e.Entry.Source)+": "+e.Entry.Text)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// do runs actions with a bound, failing the test with the page's text.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v\npage at %s:\n%s", what, err, b.location(), b.pageText())
+	}
+}
+
+// until waits for a JavaScript condition to be true.
+func (b *browser) until(what, js string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+js+")", chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		b.t.Fatalf("waiting until %s: %v\npage at %s:\n%s", what, err, b.location(), b.pageText())
+	}
+}
+
+func (b *browser) eval(js string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return s
+}
+
+func (b *browser) pageText() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	return s
+}
+
+func (b *browser) location() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Location())
+	return s
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path))
+}
+
+// click presses the button or link whose accessible text is name.
+func (b *browser) click(name string) {
+	b.t.Helper()
+	sel := fmt.Sprintf(`//*[(self::button or self::a) and (normalize-space()=%q or @aria-label=%q)]`, name, name)
+	b.do("click "+name, chromedp.Click(chromedp.Search(sel)))
+}
+
+// fillLabelled types into the input that the label names.
+func (b *browser) fillLabelled(label, value string) {
+	b.t.Helper()
+	sel := fmt.Sprintf(`//label[normalize-space()=%q]/following-sibling::*[self::input or self::textarea][1]`, label)
+	b.do("fill "+label, chromedp.Clear(chromedp.Search(sel)), chromedp.SendKeys(chromedp.Search(sel), value))
+}
+
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	if b.shots == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// checkClean fails the test if the page reached another origin or logged an error.
+func (b *browser) checkClean() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.foreign) > 0 {
+		b.t.Errorf("the console made requests to another origin: %v", b.foreign)
+	}
+	if len(b.problems) > 0 {
+		b.t.Errorf("the console logged errors:\n%s", strings.Join(b.problems, "\n"))
+	}
+}
+
+func jsString(s string) string { q, _ := json.Marshal(s); return string(q) }
+
+func signedWebhook(t *testing.T, base, sourceID, secret, msgID string, payload map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(payload)
+	kind, _ := inbound.Lookup("standard-webhooks")
+	h, body, err := kind.Sign(nil, secret, msgID, body, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/webhooks/"+sourceID, bytes.NewReader(body))
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("webhook answered %d: %s", resp.StatusCode, b)
+	}
+}
+
+func dodoPayment(t *testing.T, paymentID string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../../testdata/dodo/payment.succeeded.usd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["data"].(map[string]any)["payment_id"] = paymentID
+	return p
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test; -short skips it")
+	}
+	chromiumPath(t)
+	rs := redistest.Start(t)
+	base := serveInProcess(t, "redis://"+rs.Addr)
+	dataFast := &sink{status: 200, reply: `{"status":"success"}`}
+	sinkSrv := httptest.NewServer(dataFast)
+	t.Cleanup(sinkSrv.Close)
+
+	tenantA := callAPI(t, "POST", base+"/v1/tenants", consoleRoot, map[string]any{"name": "Acme Shop"})
+	tenantB := callAPI(t, "POST", base+"/v1/tenants", consoleRoot, map[string]any{"name": "Other Shop"})
+	tokenA, tokenB := tenantA["token"].(string), tenantB["token"].(string)
+
+	b := newBrowser(t, base)
+
+	// 1. A portal link signs in once; the second time it fails.
+	link := callAPI(t, "POST", base+"/v1/portal-links", tokenA, map[string]any{})["path"].(string)
+	b.open(link)
+	b.until("signed in by the portal link", `[...document.querySelectorAll("nav a")].some(a => a.textContent === "Sources")`)
+	if loc := b.location(); strings.Contains(loc, "link=") {
+		t.Errorf("the portal link stayed in the URL: %s", loc)
+	}
+	b.mu.Lock()
+	var firstLoad float64
+	for u, n := range b.encoded {
+		if strings.HasPrefix(u, base+"/console/") && !strings.Contains(u, "/console/api/") {
+			firstLoad += n
+		}
+	}
+	b.mu.Unlock()
+	t.Logf("first load of the console (index.html, app.js, app.css, as transferred): %.1f KB", firstLoad/1024)
+	b.do("sign out by dropping cookies", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	}))
+	b.open(link)
+	b.until("the used link is refused", `document.body.innerText.includes("already been used or has expired")`)
+	b.until("the sign-in page shows", `!!document.querySelector("#token")`)
+
+	// Sign in again with the tenant token, pasted by hand.
+	b.do("paste token", chromedp.SendKeys(chromedp.CSS("#token"), tokenA))
+	b.click("Sign in")
+	b.until("signed in by token", `location.pathname === "/console/events" && document.body.innerText.includes("No events yet")`)
+
+	// 2. A source and a DataFast destination, through the forms only.
+	b.click("Sources")
+	b.until("sources page", `document.body.innerText.includes("No sources yet")`)
+	b.fillLabelled("Name", "Dodo live")
+	b.click("Create source")
+	b.until("the secret is shown once", `document.querySelector('section[aria-label="Source created"] code.secret')`)
+	secret := b.eval(`document.querySelector('section[aria-label="Source created"] code.secret').textContent`)
+	ingest := b.eval(`document.querySelector('section[aria-label="Source created"] dd code').textContent`)
+	sourceID := ingest[strings.LastIndex(ingest, "/")+1:]
+	if !strings.HasPrefix(secret, "whsec_") || !strings.HasPrefix(ingest, base+"/v1/webhooks/src") {
+		t.Fatalf("source created with secret %q and ingest URL %q", secret, ingest)
+	}
+	b.click("add a destination")
+	b.do("pick DataFast", chromedp.Click(chromedp.CSS(`label[for="int-datafast"]`)))
+	b.until("the DataFast form", `document.querySelector('form[aria-label="Configure DataFast"]')`)
+	b.fillLabelled("Name", "DataFast prod")
+	b.fillLabelled("API key", "df_test_key_123")
+	b.fillLabelled("URL", sinkSrv.URL+"/api/v1/payments")
+	b.click("Create destination")
+	b.until("the destination page with its editor", `location.pathname.startsWith("/console/destinations/dst") && document.querySelector(".cm-editor .cm-content") && document.querySelector("#test-input option")`)
+	destPath := b.eval(`location.pathname`)
+	destID := strings.TrimPrefix(destPath, "/console/destinations/")
+
+	// Time to an interactive editor on a fresh load of the deep link.
+	b.do("no cache", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+		return err
+	}))
+	start := time.Now()
+	b.open(destPath)
+	b.until("editor ready", `document.querySelector(".cm-editor .cm-content[contenteditable=true]") && document.querySelector("#test-input option")`)
+	t.Logf("time to an interactive editor (fresh load of %s, cache disabled): %v", destPath, time.Since(start).Round(time.Millisecond))
+
+	// 3. A syntax error typed on line 3 is marked on line 3, then fixed.
+	b.do("type a syntax error on line 3", chromedp.Focus(chromedp.CSS(".cm-content")),
+		chromedp.KeyEvent(kb.Home, chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.Home),
+		chromedp.KeyEvent("let x = ;"))
+	b.until("the lint marker", `document.querySelector(".cm-lintRange-error") && document.querySelector(".cm-lint-marker-error")`)
+	line := b.eval(`(() => {
+		const r = document.querySelector(".cm-lintRange-error").getBoundingClientRect();
+		const g = [...document.querySelectorAll(".cm-lineNumbers .cm-gutterElement")].find(e => { const b = e.getBoundingClientRect(); return b.height > 0 && r.top >= b.top - 1 && r.top < b.bottom; });
+		return g ? g.textContent : "none";
+	})()`)
+	if line != "3" {
+		t.Errorf("the syntax error is marked on line %s, want 3", line)
+	}
+	b.until("the diagnostic names line 3", `document.querySelector("#lint-status") && document.querySelector("#lint-status").textContent.includes("Line 3")`)
+	b.do("hover the error", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		xy, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector(".cm-lintRange-error").getBoundingClientRect(); return [r.left + 4, r.top + r.height / 2]; })()`))
+		if err != nil {
+			return err
+		}
+		_, err = chromedp.Run(ctx, chromedp.MouseEvent(chromedp.MouseMoved, xy[0], xy[1]))
+		return err
+	}))
+	b.screenshot("console-editor-error.png")
+	b.do("fix it", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(strings.Repeat(kb.Backspace, len("let x = ;"))))
+	b.until("the marker is gone", `!document.querySelector(".cm-lintRange-error") && !document.querySelector("#lint-status").textContent.includes("Line")`)
+
+	// A real change, then a test on the USD sample: DataFast gets 29.99.
+	b.do("add a comment", chromedp.KeyEvent("// checked in the console"))
+	b.do("pick the USD sample", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+			const s = document.querySelector("#test-input");
+			s.value = [...s.options].find(o => o.textContent.startsWith("payment.succeeded.usd")).value;
+			s.dispatchEvent(new Event("change"));
+		})()`))
+		return err
+	}))
+	b.click("Run test")
+	result := `document.querySelector('[aria-label="Test result"]')`
+	b.until("the DataFast body", result+`.innerText.includes('"amount": 29.99')`)
+	if txt := b.eval(result + `.innerText`); !strings.Contains(txt, "POST") || !strings.Contains(txt, "****") || !strings.Contains(txt, `"currency": "USD"`) {
+		t.Errorf("the test result lacks the request, masked credentials or currency:\n%s", txt)
+	}
+	b.until("a diff of input and output", result+`.querySelector("pre.diff ins") && `+result+`.querySelector("pre.diff del")`)
+	b.screenshot("console-test-result.png")
+
+	// Save makes version 2; rolling back to 1 makes version 3 with 1's code.
+	b.click("Save")
+	b.until("version 2 listed", `document.querySelector('[aria-label="Versions"]') && document.querySelector('[aria-label="Versions"]').innerText.includes("Version 2")`)
+	b.click("Roll back to version 1")
+	b.until("version 3 with version 1's code", `document.querySelector('[aria-label="Versions"]').innerText.includes("Version 3") && !document.querySelector(".cm-content").innerText.includes("checked in the console")`)
+	vs := callAPI(t, "GET", base+"/v1/destinations/"+destID+"/transform/versions", tokenA, nil)["data"].([]any)
+	if len(vs) != 3 || strings.Contains(vs[0].(map[string]any)["code"].(string), "checked in the console") {
+		t.Errorf("after the rollback the versions are %d, newest has the comment: %v", len(vs), len(vs) > 0 && strings.Contains(vs[0].(map[string]any)["code"].(string), "checked in the console"))
+	}
+
+	// 4. A signed event arrives live, and is delivered.
+	b.click("Events")
+	b.until("events page, empty", `document.body.innerText.includes("No events yet")`)
+	b.eval(`(window.__sameDocument = "yes")`)
+	signedWebhook(t, base, sourceID, secret, "msg_live_1", dodoPayment(t, "pay_live_1"))
+	b.until("the event appears without a reload", `document.querySelector("table.events a")`)
+	if b.eval(`String(window.__sameDocument)`) != "yes" {
+		t.Fatal("the events page reloaded")
+	}
+	b.do("open the event", chromedp.Click(chromedp.CSS("table.events a")))
+	b.until("delivered", `document.querySelector('section.delivery[data-status="delivered"]')`)
+	dataFast.mu.Lock()
+	got := strings.Join(dataFast.bodies, "\n")
+	dataFast.mu.Unlock()
+	if !strings.Contains(got, `"amount":29.99`) {
+		t.Errorf("DataFast got %s, want amount 29.99", got)
+	}
+
+	// 5. DataFast refuses the next one: the failure and its reason show; after
+	// the fix, Replay delivers it, all without a reload.
+	dataFast.answer(400, `{"status":"error","error":{"code":"invalid_api_key","message":"API key is not valid"}}`)
+	b.click("Events")
+	b.eval(`(window.__sameDocument = "yes")`)
+	signedWebhook(t, base, sourceID, secret, "msg_live_2", dodoPayment(t, "pay_live_2"))
+	b.until("the second event appears", `document.querySelectorAll("table.events tbody tr").length === 2`)
+	b.do("open the newest event", chromedp.Click(chromedp.CSS("table.events tbody tr:first-child a")))
+	b.until("failed with the reason", `document.querySelector('section.delivery[data-status="failed"]') && document.querySelector("table.attempts").innerText.includes("invalid_api_key") && document.querySelector("table.attempts").innerText.includes("400")`)
+	eventPath := b.eval(`location.pathname`)
+	eventID := strings.TrimPrefix(eventPath, "/console/events/")
+	b.screenshot("console-event.png")
+	dataFast.answer(200, `{"status":"success"}`)
+	b.eval(`(window.__sameDocument = "yes")`)
+	b.click("Replay")
+	b.until("delivered after the replay", `document.querySelector('section.delivery[data-status="delivered"]') && document.querySelectorAll("table.attempts tbody tr").length === 2`)
+	if b.eval(`String(window.__sameDocument)`) != "yes" {
+		t.Fatal("the event page reloaded")
+	}
+
+	// 360 px wide: nothing wider than the screen.
+	b.do("phone width", chromedp.EmulateViewport(360, 740))
+	b.open(destPath)
+	b.until("editor at 360 px", `document.querySelector(".cm-editor")`)
+	if w := b.eval(`String(document.documentElement.scrollWidth)`); w != "360" {
+		t.Errorf("at 360 px the destination page is %s px wide", w)
+	}
+	b.do("desktop width", chromedp.EmulateViewport(1280, 1000))
+
+	// 6. Sign out; a second tenant sees none of the first tenant's objects.
+	b.click("Sign out")
+	b.until("signed out", `!!document.querySelector("#token")`)
+	b.open(destPath)
+	b.until("a deep link asks to sign in", `!!document.querySelector("#token")`)
+	b.do("paste the other token", chromedp.SendKeys(chromedp.CSS("#token"), tokenB))
+	b.click("Sign in")
+	b.until("signed in as the other tenant", `document.body.innerText.includes("Other Shop")`)
+	for _, p := range []string{destPath, eventPath, "/console/sources", "/console/events", "/console/destinations", "/console/events?source_id=" + sourceID} {
+		b.open(p)
+		b.until("page "+p+" settled", `!document.body.innerText.includes("Loading…")`)
+		txt := b.pageText()
+		for _, leak := range []string{"Dodo live", "DataFast prod", eventID, "pay_live", "invalid_api_key"} {
+			if strings.Contains(txt, leak) {
+				t.Errorf("tenant B sees %q at %s:\n%s", leak, p, txt)
+			}
+		}
+		if b.eval(`String(!!document.querySelector(".cm-editor, section.delivery"))`) != "false" {
+			t.Errorf("tenant B sees an editor or a delivery at %s", p)
+		}
+	}
+
+	b.checkClean()
+	if errors.Is(b.ctx.Err(), context.Canceled) {
+		t.Fatal("browser context ended early")
+	}
+}
+
+func exceptionText(d *runtime.ExceptionDetails) string {
+	if d == nil {
+		return ""
+	}
+	if d.Exception != nil && d.Exception.Description != "" {
+		return d.Text + " " + d.Exception.Description
+	}
+	return d.Text
+}
