@@ -29,6 +29,9 @@ type ConsoleOptions struct {
 	StreamHeartbeat   time.Duration // idle comment to keep proxies from closing a stream, default 15s
 	StreamMaxAge      time.Duration // a stream closes after this (the browser reconnects), default 10m
 	StreamsPerSession int           // open streams per session (or bearer tenant), default 3
+	// Closing, once closed, ends every open stream: serve closes it when the
+	// HTTP server shuts down, which would otherwise wait for the streams.
+	Closing <-chan struct{}
 }
 
 func (o ConsoleOptions) sessionTTL() time.Duration { return orDefault(o.SessionTTL, 12*time.Hour) }

@@ -94,6 +94,14 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t store.Te
 	}
 	defer lim.release(key)
 
+	// The baseline is read before the answer starts: what a client sees
+	// after the stream opened is what changed after its 200.
+	st := &streamState{seen: map[string]bool{}, states: map[string]deliveryChange{}}
+	if err := st.poll(r, s.Store, t.ID, watch, nil); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "storage is unavailable; retry later")
+		return
+	}
+
 	o := s.Console
 	poll, beat, maxAge := orDefault(o.StreamPoll, 2*time.Second), orDefault(o.StreamHeartbeat, 15*time.Second), orDefault(o.StreamMaxAge, 10*time.Minute)
 	rc := http.NewResponseController(w)
@@ -113,11 +121,6 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t store.Te
 		return
 	}
 
-	st := &streamState{seen: map[string]bool{}, states: map[string]deliveryChange{}}
-	if err := st.poll(r, s.Store, t.ID, watch, nil); err != nil {
-		log := s.reqLog(r)
-		log.Warn().Err(err).Msg("console stream: first poll")
-	}
 	ctx := r.Context()
 	tick, hb, end := time.NewTicker(poll), time.NewTicker(beat), time.NewTimer(maxAge)
 	defer tick.Stop()
@@ -128,6 +131,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t store.Te
 		case <-ctx.Done():
 			return
 		case <-end.C:
+			return
+		case <-o.Closing:
 			return
 		case <-hb.C:
 			if !send(": ping\n\n") {

@@ -26,6 +26,15 @@ type config struct {
 	LogLevel        string
 	// MonitoringReadOnly makes /monitoring/ view-only (no delete, run or archive).
 	MonitoringReadOnly bool
+	// The merchant console (cmd/hookshift/console.go checks these).
+	ConsoleFrameAncestors string
+	ConsolePublicURL      string
+	ConsoleSessionTTL     time.Duration
+	ConsoleLinkTTL        time.Duration
+	ConsoleStreams        int
+	ConsoleStreamPoll     time.Duration
+	ConsoleStreamMaxAge   time.Duration
+	TransformVersions     int
 }
 
 func env(name, def string) string {
@@ -68,6 +77,15 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.DurationVar(&c.TransformTime, "transform-timeout", envDuration("HOOKSHIFT_TRANSFORM_TIMEOUT", time.Second), "wall-time limit of one transform run")
 	fs.BoolVar(&c.MonitoringReadOnly, "monitoring-read-only", os.Getenv("HOOKSHIFT_MONITORING_READ_ONLY") == "true", "make the /monitoring/ UI view-only")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKSHIFT_LOG_LEVEL", "info"), "debug, info, warn or error")
+	// The merchant console.
+	fs.StringVar(&c.ConsoleFrameAncestors, "console-frame-ancestors", env("HOOKSHIFT_CONSOLE_FRAME_ANCESTORS", ""), "origins allowed to frame /console/, e.g. https://dashboard.example.com; empty refuses framing (HOOKSHIFT_CONSOLE_FRAME_ANCESTORS)")
+	fs.StringVar(&c.ConsolePublicURL, "console-public-url", env("HOOKSHIFT_CONSOLE_PUBLIC_URL", ""), "scheme://host portal links point at; empty uses the host the API was called on (HOOKSHIFT_CONSOLE_PUBLIC_URL)")
+	fs.DurationVar(&c.ConsoleSessionTTL, "console-session-ttl", envDuration("HOOKSHIFT_CONSOLE_SESSION_TTL", 12*time.Hour), "lifetime of a console session, at most 12h (HOOKSHIFT_CONSOLE_SESSION_TTL)")
+	fs.DurationVar(&c.ConsoleLinkTTL, "console-link-ttl", envDuration("HOOKSHIFT_CONSOLE_LINK_TTL", 15*time.Minute), "default lifetime of a portal link (HOOKSHIFT_CONSOLE_LINK_TTL)")
+	fs.IntVar(&c.ConsoleStreams, "console-streams-per-session", 3, "open live-update streams per console session")
+	fs.DurationVar(&c.ConsoleStreamPoll, "console-stream-poll", 2*time.Second, "how often a live-update stream reads the event log")
+	fs.DurationVar(&c.ConsoleStreamMaxAge, "console-stream-max-age", 10*time.Minute, "a live-update stream closes after this; the browser reconnects")
+	fs.IntVar(&c.TransformVersions, "transform-versions", 50, "transform versions kept per destination")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}

@@ -106,7 +106,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if err != nil {
 		return fmt.Errorf("HOOKSHIFT_SECRET_KEY: %w", err)
 	}
-	st := store.New(rdb, sealer, store.Options{EventRetention: cfg.EventRetention, DedupeWindow: cfg.DedupeWindow})
+	st := store.New(rdb, sealer, store.Options{EventRetention: cfg.EventRetention, DedupeWindow: cfg.DedupeWindow,
+		TransformVersions: cfg.TransformVersions})
 	schedule := queue.DefaultSchedule()
 	qc := queue.NewClient(rdb, schedule)
 	defer qc.Close()
@@ -134,10 +135,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		MaxBodyBytes: cfg.MaxBodyBytes, SourceCacheTTL: 2 * time.Second, Metrics: m, MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
-	// The merchant console's front end, embedded from console/dist.
-	api.Console.Assets = console.FS()
+	closing := make(chan struct{}) // ends the console's live streams at shutdown
+	// The console's front end is the bundle embedded from console/dist.
+	if api.Console, err = consoleOptions(cfg, console.FS(), closing); err != nil {
+		return err
+	}
 	hs := &http.Server{Addr: cfg.Addr, Handler: api.Handler(httpapi.Roles{Receiver: rl.receiver, API: rl.api}),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs.RegisterOnShutdown(func() { close(closing) })
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
