@@ -173,7 +173,9 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     fill(result,
       h("h3", {}, "Request"),
       h("p", {}, h("strong", {}, r.method), " ", h("code", {}, r.url)),
-      h("table", { class: "headers", "aria-label": "Headers" }, h("tbody", {}, Object.entries(r.headers || {}).map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
+      Object.keys(r.headers || {}).length
+        ? h("table", { class: "headers", "aria-label": "Headers" }, h("tbody", {}, Object.entries(r.headers).map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v)))))
+        : h("p", { class: "muted" }, "No headers set by the script (the integration adds its credentials when it sends)."),
       h("h3", {}, "Payload"), h("pre", { class: "json", tabindex: 0, "aria-label": "Output payload" }, pretty(r.payload)),
       logsView(r.logs),
       h("p", { class: "muted" }, `Ran in ${r.duration_ms} ms`),

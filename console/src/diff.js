@@ -31,6 +31,6 @@ export function diffView(a, b, label) {
   const rows = diffLines(a, b);
   if (rows.every((r) => r.op === " ")) return h("p", { class: "muted" }, "No differences.");
   return h("pre", { class: "diff", "aria-label": label, tabindex: 0 },
-    rows.map((r) => r.op === "-" ? h("del", {}, "- " + r.line + "\n")
-      : r.op === "+" ? h("ins", {}, "+ " + r.line + "\n") : "  " + r.line + "\n"));
+    rows.map((r) => r.op === "-" ? h("del", {}, "- " + r.line)
+      : r.op === "+" ? h("ins", {}, "+ " + r.line) : h("span", {}, "  " + r.line)));
 }

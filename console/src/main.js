@@ -118,7 +118,10 @@ async function route() {
     fill(main, h("h1", {}, "Something went wrong"), errorBox(err));
   }
   const h1 = main.querySelector("h1");
-  if (h1) { h1.tabIndex = -1; h1.focus({ preventScroll: true }); }
+  // Move focus to the new page's heading, unless the merchant already went
+  // into the page (e.g. started typing in the editor while it loaded).
+  const a = document.activeElement;
+  if (h1 && (!a || a === document.body || a === main || !main.contains(a))) { h1.tabIndex = -1; h1.focus({ preventScroll: true }); }
 }
 
 route();
