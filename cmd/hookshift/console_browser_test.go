@@ -502,8 +502,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("a diff of input and output", result+`.querySelector("pre.diff ins") && `+result+`.querySelector("pre.diff del")`)
 	b.screenshot("console-test-result.png", `[aria-label="Test result"]`)
 
-	// Save makes version 2; rolling back to 1 makes version 3 with 1's code.
-	b.click("Save")
+	// Ctrl+Enter runs the test again from the keyboard; Ctrl+S saves, which
+	// makes version 2; rolling back to 1 makes version 3 with 1's code.
+	b.eval(`(document.querySelector('[aria-label="Test result"]').textContent = "", "")`)
+	b.do("Ctrl+Enter", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.until("the test ran again", result+`.innerText.includes('"amount": 29.99')`)
+	b.do("Ctrl+S", chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.until("version 2 listed", `document.querySelector('[aria-label="Versions"]') && document.querySelector('[aria-label="Versions"]').innerText.includes("Version 2")`)
 	b.click("Roll back to version 1")
 	b.until("version 3 with version 1's code", `document.querySelector('[aria-label="Versions"]').innerText.includes("Version 3") && !document.querySelector(".cm-content").innerText.includes("checked in the console")`)
@@ -556,6 +560,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("editor at 360 px", `document.querySelector(".cm-editor")`)
 	if w := b.eval(`document.documentElement.scrollWidth + " > " + document.documentElement.clientWidth`); w != "false" && b.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`) != "false" {
 		t.Errorf("at 360 px the destination page scrolls sideways: %s", w)
+	}
+	b.open(eventPath)
+	b.until("event page at 360 px", `document.querySelector("section.delivery")`)
+	if b.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`) != "false" {
+		t.Errorf("at 360 px the event page scrolls sideways")
 	}
 	b.do("desktop width", chromedp.EmulateViewport(1280, 1000))
 

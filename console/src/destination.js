@@ -1,11 +1,11 @@
 // One destination: its health and settings, the transform editor with its
 // test pane, versions and env, and "replay every failure since".
-import { h, fill, errorBox, when, confirmDialog, field, pretty, badge } from "./ui.js";
+import { h, fill, errorBox, when, confirmDialog, field, pretty } from "./ui.js";
 import { api, ApiError } from "./api.js";
 import { createEditor } from "./editor.js";
 import { diffView } from "./diff.js";
 import { integrations } from "./catalog.js";
-import { healthText } from "./destinations.js";
+import { healthText, healthBadge } from "./destinations.js";
 
 const LINT_PAYLOAD = { type: "lint.check", data: {} };
 
@@ -25,7 +25,7 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
       h("h1", {}, d.name),
       h("p", { class: "muted" }, spec.title || d.integration, " · ", h("code", {}, d.url), src ? [" · from ", h("a", { href: "/console/sources" }, src.name)] : null),
       h("section", { class: "card", "aria-label": "Health" },
-        h("p", {}, badge(d.disabled ? "failed" : hl.circuit === "open" ? "retrying" : "delivered"), " ", healthText(d)),
+        h("p", {}, healthBadge(d), " ", healthText(d)),
         h("dl", { class: "inline" },
           h("dt", {}, "Circuit"), h("dd", {}, hl.circuit || "closed"),
           h("dt", {}, "Last success"), h("dd", {}, hl.last_success_at ? when(hl.last_success_at) : hl.failing_since ? "before " + when(hl.failing_since) : "no failures recorded"),

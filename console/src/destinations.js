@@ -1,6 +1,6 @@
 // Destinations: the list, and creation from the catalog (integration card →
 // generated config form → template → event types).
-import { h, fill, errorBox, field, badge } from "./ui.js";
+import { h, fill, errorBox, field } from "./ui.js";
 import { api } from "./api.js";
 import { EVENT_TYPES, integrations } from "./catalog.js";
 
@@ -12,6 +12,13 @@ export function healthText(d) {
   if (c === "half_open") return "Trying again after failures (circuit half open)";
   if (d.health && d.health.consecutive_failures) return `${d.health.consecutive_failures} recent failures`;
   return "Healthy";
+}
+
+/** healthBadge is a one-word summary of healthText, coloured like a delivery status. */
+export function healthBadge(d) {
+  const c = d.health && d.health.circuit;
+  const [word, tone] = d.disabled ? ["disabled", "failed"] : c === "open" ? ["paused", "retrying"] : c === "half_open" ? ["recovering", "retrying"] : ["healthy", "delivered"];
+  return h("span", { class: "badge badge-" + tone }, word);
 }
 
 /** destinationsPage lists destinations, optionally of one source. */
@@ -29,7 +36,7 @@ export async function destinationsPage({ main }) {
   else body = h("ul", { class: "cards" }, data.map((d) => h("li", { class: "card" },
     h("h2", {}, h("a", { href: "/console/destinations/" + encodeURIComponent(d.id) }, d.name)),
     h("p", { class: "muted" }, d.integration, " · from ", srcName[d.source_id] || d.source_id),
-    h("p", {}, badge(d.disabled ? "failed" : d.health && d.health.circuit === "open" ? "retrying" : "delivered"), " ", healthText(d)))));
+    h("p", {}, healthBadge(d), " ", healthText(d)))));
   fill(main, h("div", { class: "row spread" }, h("h1", {}, "Destinations"), add), body);
 }
 
