@@ -502,13 +502,17 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("a diff of input and output", result+`.querySelector("pre.diff ins") && `+result+`.querySelector("pre.diff del")`)
 	b.screenshot("console-test-result.png", `[aria-label="Test result"]`)
 
-	// Ctrl+Enter runs the test again from the keyboard; Ctrl+S saves, which
-	// makes version 2; rolling back to 1 makes version 3 with 1's code.
+	// Ctrl+S saves, which makes version 2. Saved, Ctrl+Enter runs the test
+	// through the destination's own delivery path: DataFast's credentials
+	// appear, masked.
+	b.do("Ctrl+S", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.until("version 2 listed", `document.querySelector('[aria-label="Versions"]') && document.querySelector('[aria-label="Versions"]').innerText.includes("Version 2")`)
 	b.eval(`(document.querySelector('[aria-label="Test result"]').textContent = "", "")`)
 	b.do("Ctrl+Enter", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
-	b.until("the test ran again", result+`.innerText.includes('"amount": 29.99')`)
-	b.do("Ctrl+S", chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
-	b.until("version 2 listed", `document.querySelector('[aria-label="Versions"]') && document.querySelector('[aria-label="Versions"]').innerText.includes("Version 2")`)
+	b.until("the saved script's test", result+`.innerText.includes('"amount": 29.99') && `+result+`.innerText.includes("The saved script")`)
+	if txt := b.eval(result + `.innerText`); !strings.Contains(txt, "Authorization") || !strings.Contains(txt, "****") || strings.Contains(txt, "df_test_key_123") {
+		t.Errorf("the saved script's test does not show DataFast's credentials masked:\n%s", txt)
+	}
 	b.click("Roll back to version 1")
 	b.until("version 3 with version 1's code", `document.querySelector('[aria-label="Versions"]').innerText.includes("Version 3") && !document.querySelector(".cm-content").innerText.includes("checked in the console")`)
 	vs := callAPI(t, "GET", base+"/v1/destinations/"+destID+"/transform/versions", tokenA, nil)["data"].([]any)
