@@ -439,6 +439,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("the DataFast form", `document.querySelector('form[aria-label="Configure DataFast"]')`)
 	b.fillLabelled("Name", "DataFast prod")
 	b.fillLabelled("API key", "df_test_key_123")
+	// A refused save shows the API's own message, and the form stays filled.
+	b.fillLabelled("URL", "http://169.254.169.254/latest")
+	b.click("Create destination")
+	b.until("the API's message", `document.querySelector('form[aria-label="Configure DataFast"] [role=alert]') && document.querySelector('form[aria-label="Configure DataFast"] [role=alert]').textContent.startsWith("url: ")`)
 	b.fillLabelled("URL", sinkSrv.URL+"/api/v1/payments")
 	b.click("Create destination")
 	b.until("the destination page with its editor", `location.pathname.startsWith("/console/destinations/dst") && document.querySelector(".cm-editor .cm-content") && document.querySelector("#test-input option")`)
@@ -557,6 +561,23 @@ func TestConsoleInBrowser(t *testing.T) {
 	if b.eval(`String(window.__sameDocument)`) != "yes" {
 		t.Fatal("the event page reloaded")
 	}
+
+	// Rotate a source's secret (the old one's expiry shown); delete another
+	// after confirming; disable and enable the destination.
+	b.click("Sources")
+	b.click("Rotate secret of Dodo live")
+	b.until("the old secret's expiry", `document.body.innerText.includes("The old one keeps working until")`)
+	b.fillLabelled("Name", "Spare")
+	b.click("Create source")
+	b.until("the spare source", `document.querySelector('[aria-label="Delete source Spare"]')`)
+	b.click("Delete source Spare")
+	b.do("confirm", chromedp.Click(chromedp.CSS("dialog[open] button.danger")))
+	b.until("the spare source is gone", `!document.querySelector('[aria-label="Delete source Spare"]') && document.querySelector('[aria-label="Delete source Dodo live"]')`)
+	b.open(destPath)
+	b.click("Disable")
+	b.until("disabled", `document.querySelector('[aria-label="Health"]').innerText.includes("disabled")`)
+	b.click("Enable")
+	b.until("enabled", `document.querySelector('[aria-label="Health"]').innerText.includes("healthy")`)
 
 	// 360 px wide: nothing wider than the screen.
 	b.do("phone width", chromedp.EmulateViewport(360, 740))
