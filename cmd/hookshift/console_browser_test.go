@@ -486,6 +486,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.screenshot("console-editor-error.png", "")
 	b.do("fix it", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(strings.Repeat(kb.Backspace, len("let x = ;"))))
 	b.until("the marker is gone", `!document.querySelector(".cm-lintRange-error") && !document.querySelector("#lint-status").textContent.includes("Line")`)
+	result := `document.querySelector('[aria-label="Test result"]')`
+
+	// A script that throws is marked at the line that threw, with its message.
+	b.do("type a throw on line 3", chromedp.KeyEvent(`throw new Error("boom");`))
+	b.click("Run test")
+	b.until("the runtime error in the result", result+`.innerText.includes("Line 3") && `+result+`.innerText.includes("boom")`)
+	b.until("the runtime error in the editor", `document.querySelector("#lint-status").textContent.includes("Line 3") && document.querySelector(".cm-lintRange-error")`)
+	b.do("remove the throw", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(strings.Repeat(kb.Backspace, len(`throw new Error("boom");`))))
+	b.until("no marker", `!document.querySelector(".cm-lintRange-error")`)
 
 	// A real change, then a test on the USD sample: DataFast gets 29.99.
 	b.do("add a comment", chromedp.KeyEvent("// checked in the console"))
@@ -498,7 +507,6 @@ func TestConsoleInBrowser(t *testing.T) {
 		return err
 	}))
 	b.click("Run test")
-	result := `document.querySelector('[aria-label="Test result"]')`
 	b.until("the DataFast body", result+`.innerText.includes('"amount": 29.99')`)
 	if txt := b.eval(result + `.innerText`); !strings.Contains(txt, "POST "+sinkSrv.URL) || !strings.Contains(txt, `"currency": "USD"`) {
 		t.Errorf("the test result lacks the request or the currency:\n%s", txt)
@@ -561,6 +569,19 @@ func TestConsoleInBrowser(t *testing.T) {
 	if b.eval(`String(window.__sameDocument)`) != "yes" {
 		t.Fatal("the event page reloaded")
 	}
+
+	// Search: the filters go into the URL; a miss says what to do.
+	b.click("Events")
+	b.fillLabelled("Customer email", "maria.lopez@example.com")
+	b.click("Search")
+	b.until("both payments found by email", `location.search.includes("email=maria.lopez%40example.com") && document.querySelectorAll("table.events tbody tr").length === 2`)
+	b.open("/console/events?payment_id=pay_nothing")
+	b.until("a miss", `document.body.innerText.includes("No events match these filters")`)
+
+	// Nothing failed is left: "replay every failure since" finds none.
+	b.open(destPath)
+	b.click("Replay failures")
+	b.until("nothing to replay", `document.body.innerText.includes("No failed deliveries since then")`)
 
 	// Rotate a source's secret (the old one's expiry shown); delete another
 	// after confirming; disable and enable the destination.
