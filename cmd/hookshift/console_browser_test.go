@@ -132,12 +132,11 @@ func callAPI(t *testing.T, method, u, token string, body any) map[string]any {
 	return out
 }
 
-// sink is the DataFast stand-in: it records bodies and answers what the
-// test tells it to.
+// sink is the DataFast stand-in: it takes payments with the right API key
+// and refuses others the way DataFast does.
 type sink struct {
+	key    string
 	mu     sync.Mutex
-	status int
-	reply  string
 	bodies []string
 }
 
@@ -145,16 +144,35 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.bodies = append(s.bodies, string(b))
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(s.status)
-	_, _ = io.WriteString(w, s.reply)
+	if r.Header.Get("Authorization") != "Bearer "+s.key {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"status":"error","error":{"code":"invalid_api_key","message":"API key is not valid"}}`)
+		return
+	}
+	s.bodies = append(s.bodies, string(b))
+	_, _ = io.WriteString(w, `{"status":"success"}`)
 }
 
-func (s *sink) answer(status int, reply string) {
-	s.mu.Lock()
-	s.status, s.reply = status, reply
-	s.mu.Unlock()
+// unnamedControls is a script listing the page's controls that have no
+// accessible name (label, aria-label, text or title).
+const unnamedControls = `(() => {
+	const bad = [];
+	for (const el of document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea, [contenteditable=true]")) {
+		const own = (el.getAttribute("aria-label") || el.getAttribute("title") || "").trim();
+		const labels = el.labels ? [...el.labels].map((l) => l.textContent).join("").trim() : "";
+		const text = el.tagName === "BUTTON" || el.tagName === "A" ? el.textContent.trim() : "";
+		if (!own && !labels && !text) bad.push(el.outerHTML.slice(0, 100));
+	}
+	return bad.join("\n");
+})()`
+
+// checkNames fails the test for each control of the page without an accessible name.
+func (b *browser) checkNames(page string) {
+	b.t.Helper()
+	if bad := b.eval(unnamedControls); bad != "" {
+		b.t.Errorf("controls without an accessible name on %s:\n%s", page, bad)
+	}
 }
 
 // browser is one headless Chromium tab with watchers for what the page must
@@ -383,7 +401,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	chromiumPath(t)
 	rs := redistest.Start(t)
 	base := serveInProcess(t, "redis://"+rs.Addr)
-	dataFast := &sink{status: 200, reply: `{"status":"success"}`}
+	dataFast := &sink{key: "df_test_key_123"}
 	sinkSrv := httptest.NewServer(dataFast)
 	t.Cleanup(sinkSrv.Close)
 
@@ -416,6 +434,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.open(link)
 	b.until("the used link is refused", `document.body.innerText.includes("already been used or has expired")`)
 	b.until("the sign-in page shows", `!!document.querySelector("#token")`)
+	b.checkNames("the sign-in page")
 
 	// Sign in again with the tenant token, pasted by hand.
 	b.do("paste token", chromedp.SendKeys(chromedp.CSS("#token"), tokenA))
@@ -437,6 +456,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.click("add a destination")
 	b.do("pick DataFast", chromedp.Click(chromedp.CSS(`label[for="int-datafast"]`)))
 	b.until("the DataFast form", `document.querySelector('form[aria-label="Configure DataFast"]')`)
+	b.checkNames("the new destination page")
 	b.fillLabelled("Name", "DataFast prod")
 	b.fillLabelled("API key", "df_test_key_123")
 	// A refused save shows the API's own message, and the form stays filled.
@@ -498,6 +518,12 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// A real change, then a test on the USD sample: DataFast gets 29.99.
 	b.do("add a comment", chromedp.KeyEvent("// checked in the console"))
+	// Leaving with unsaved changes asks; Cancel stays.
+	b.click("Events")
+	b.until("the unsaved-changes question", `document.querySelector("dialog[open]") && document.querySelector("dialog[open]").innerText.includes("unsaved changes")`)
+	b.do("stay", chromedp.Click(chromedp.Search(`//dialog[@open]//button[normalize-space()="Cancel"]`)))
+	b.until("still in the editor", `location.pathname === `+jsString(destPath)+` && document.querySelector(".cm-content").innerText.includes("checked in the console")`)
+	b.checkNames("the destination page")
 	b.do("pick the USD sample", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
 			const s = document.querySelector("#test-input");
@@ -550,19 +576,30 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("DataFast got %s, want amount 29.99", got)
 	}
 
-	// 5. DataFast refuses the next one: the failure and its reason show; after
-	// the fix, Replay delivers it, all without a reload.
-	dataFast.answer(400, `{"status":"error","error":{"code":"invalid_api_key","message":"API key is not valid"}}`)
+	// 5. A wrong API key saved in Settings: DataFast refuses the next payment,
+	// and the failed attempt shows why. The right key back in Settings, then
+	// Replay delivers it, all without a reload of the event page.
+	setKey := func(key string) {
+		b.open(destPath)
+		b.do("open settings", chromedp.Click(chromedp.CSS("details > summary")))
+		b.fillLabelled("API key", key)
+		b.click("Save settings")
+		b.until("settings saved", `document.body.innerText.includes("Settings saved.")`)
+	}
+	setKey("df_wrong_key")
 	b.click("Events")
-	b.eval(`(window.__sameDocument = "yes")`)
+	b.until("the first event listed", `document.querySelectorAll("table.events tbody tr").length === 1`)
 	signedWebhook(t, base, sourceID, secret, "msg_live_2", dodoPayment(t, "pay_live_2"))
 	b.until("the second event appears", `document.querySelectorAll("table.events tbody tr").length === 2`)
 	b.do("open the newest event", chromedp.Click(chromedp.CSS("table.events tbody tr:first-child a")))
-	b.until("failed with the reason", `document.querySelector('section.delivery[data-status="failed"]') && document.querySelector("table.attempts").innerText.includes("invalid_api_key") && document.querySelector("table.attempts").innerText.includes("400")`)
+	b.until("failed with the reason", `document.querySelector('section.delivery[data-status="failed"]') && document.querySelector("table.attempts").innerText.includes("invalid_api_key") && document.querySelector("table.attempts").innerText.includes("401")`)
 	eventPath := b.eval(`location.pathname`)
 	eventID := strings.TrimPrefix(eventPath, "/console/events/")
+	b.checkNames("the event page")
 	b.screenshot("console-event.png", "")
-	dataFast.answer(200, `{"status":"success"}`)
+	setKey("df_test_key_123")
+	b.open(eventPath)
+	b.until("still failed", `document.querySelector('section.delivery[data-status="failed"]')`)
 	b.eval(`(window.__sameDocument = "yes")`)
 	b.click("Replay")
 	b.until("delivered after the replay", `document.querySelector('section.delivery[data-status="delivered"]') && document.querySelectorAll("table.attempts tbody tr").length === 2`)
@@ -577,6 +614,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("both payments found by email", `location.search.includes("email=maria.lopez%40example.com") && document.querySelectorAll("table.events tbody tr").length === 2`)
 	b.open("/console/events?payment_id=pay_nothing")
 	b.until("a miss", `document.body.innerText.includes("No events match these filters")`)
+	b.checkNames("the events page")
 
 	// Nothing failed is left: "replay every failure since" finds none.
 	b.open(destPath)
@@ -591,6 +629,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.fillLabelled("Name", "Spare")
 	b.click("Create source")
 	b.until("the spare source", `document.querySelector('[aria-label="Delete source Spare"]')`)
+	b.checkNames("the sources page")
 	b.click("Delete source Spare")
 	b.do("confirm", chromedp.Click(chromedp.CSS("dialog[open] button.danger")))
 	b.until("the spare source is gone", `!document.querySelector('[aria-label="Delete source Spare"]') && document.querySelector('[aria-label="Delete source Dodo live"]')`)

@@ -1,6 +1,6 @@
 // The console's shell: who is signed in, the navigation, and the router
 // that maps /console/... paths to pages.
-import { h, fill, errorBox } from "./ui.js";
+import { h, fill, errorBox, confirmDialog } from "./ui.js";
 import { session, signIn, signOut, whenSignedOut } from "./api.js";
 import { sourcesPage } from "./sources.js";
 import { destinationsPage, newDestinationPage } from "./destinations.js";
@@ -19,9 +19,9 @@ window.addEventListener("beforeunload", (e) => {
   if (leaveGuard && leaveGuard()) { e.preventDefault(); e.returnValue = ""; }
 });
 
-/** go navigates inside the console without a reload. */
-export function go(path, replace) {
-  if (leaveGuard && leaveGuard() && !window.confirm("You have unsaved changes. Leave this page?")) return;
+/** go navigates inside the console without a reload, asking first if the page has unsaved changes. */
+export async function go(path, replace) {
+  if (leaveGuard && leaveGuard() && !(await confirmDialog("You have unsaved changes to the script. Leave this page and lose them?", "Leave"))) return;
   leaveGuard = null;
   if (replace) history.replaceState(null, "", path);
   else history.pushState(null, "", path);
@@ -55,6 +55,8 @@ function renderNav() {
 }
 
 async function doSignOut() {
+  if (leaveGuard && leaveGuard() && !(await confirmDialog("You have unsaved changes to the script. Sign out and lose them?", "Sign out"))) return;
+  leaveGuard = null;
   await signOut().catch(() => {});
   who = null;
   go("/console/signin");
