@@ -226,3 +226,33 @@ func TestConsoleTenantIsolation(t *testing.T) {
 	}
 	s.mustCall(200, "GET", "/v1/destinations/"+dst, a, nil)
 }
+
+// The editor tests unsaved code and env through the destination's own
+// delivery path; nothing is saved.
+func TestDestinationTestWithUnsavedCode(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	src, _ := s.source(tok)
+	dst := s.destination(tok, map[string]any{"source_id": src, "name": "hook", "integration": "http",
+		"url": "http://127.0.0.1:9/x", "env": map[string]any{"SITE": "saved"}, "transform": map[string]any{"code": script(1), "enabled": true}})
+	payload := map[string]any{"type": "payment.succeeded"}
+	if out := s.mustCall(200, "POST", "/v1/destinations/"+dst+"/test", tok, map[string]any{"payload": payload}); out["payload"].(map[string]any)["v"] != 1.0 {
+		t.Fatalf("saved script: %v", out)
+	}
+	unsaved := "function handler(webhook) {\n  webhook.payload = {site: webhook.env.SITE};\n  return webhook;\n}"
+	out := s.mustCall(200, "POST", "/v1/destinations/"+dst+"/test", tok, map[string]any{"payload": payload, "code": unsaved, "env": map[string]any{"SITE": "edited"}})
+	if out["payload"].(map[string]any)["site"] != "edited" || out["headers"].(map[string]any)["Idempotency-Key"] == nil {
+		t.Fatalf("unsaved script: %v", out)
+	}
+	code, bad := s.call("POST", "/v1/destinations/"+dst+"/test", tok, map[string]any{"payload": payload, "code": "function handler(webhook) {\n  return webhook.;\n}"})
+	if code != 422 || bad["error"].(map[string]any)["line"] != 2.0 {
+		t.Fatalf("unsaved syntax error: %d %v", code, bad)
+	}
+	if code, out := s.call("POST", "/v1/destinations/"+dst+"/test", tok, map[string]any{"payload": payload, "code": ""}); code != 400 || errCode(out) != "invalid_code" {
+		t.Fatalf("empty code: %d %v", code, out)
+	}
+	d := s.mustCall(200, "GET", "/v1/destinations/"+dst, tok, nil)
+	if d["transform"].(map[string]any)["code"] != script(1) || d["env"].(map[string]any)["SITE"] != "saved" || len(versionsOf(t, s, tok, dst)) != 1 {
+		t.Fatalf("a test changed the destination: %v", d)
+	}
+}

@@ -114,6 +114,9 @@ func TestPortalLinkSignsInOnce(t *testing.T) {
 	}
 
 	b := s.browser()
+	if resp, _ := b.do("HEAD", path, nil); resp.StatusCode != 200 || len(resp.Cookies()) != 0 {
+		t.Fatalf("HEAD of a link (a link checker's probe): %d %v", resp.StatusCode, resp.Cookies())
+	}
 	resp, _ := b.do("GET", path, nil)
 	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/console/" {
 		t.Fatalf("open link: %d to %q, want 302 to /console/", resp.StatusCode, resp.Header.Get("Location"))
@@ -346,5 +349,17 @@ func TestSessionExpires(t *testing.T) {
 	s.clock.Advance(12*time.Hour + time.Second)
 	if resp, out := b.do("GET", "/v1/sources", nil); resp.StatusCode != 401 || errCode(out) != "session_expired" {
 		t.Fatalf("after 12h: %d %v", resp.StatusCode, out)
+	}
+}
+
+// Signing in again in the same browser ends its previous session.
+func TestSignInAgainEndsPreviousSession(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	b := s.browser()
+	b.signIn(tok)
+	b.signIn(tok)
+	if keys, _ := s.rdb.Keys(ctx, "hookshift:session:*").Result(); len(keys) != 1 {
+		t.Fatalf("%d sessions after signing in twice in one browser, want 1", len(keys))
 	}
 }

@@ -172,12 +172,24 @@ func (st *streamState) poll(r *http.Request, st0 *store.Store, tenantID, watch s
 	}
 	ids := make([]string, 0, len(evs)+1)
 	seen := make(map[string]bool, len(evs))
+	var fresh []store.Event
 	for i := len(evs) - 1; i >= 0; i-- { // oldest first
 		ev := evs[i]
 		seen[ev.ID] = true
 		ids = append(ids, ev.ID)
-		if emit != nil && !st.seen[ev.ID] {
+		if !st.seen[ev.ID] {
 			ev.Payload = nil
+			fresh = append(fresh, ev)
+		}
+	}
+	switch {
+	case emit == nil:
+	case len(fresh) == streamRecent:
+		// Every event read is new: more may have come than one read
+		// shows. The client reloads its list instead of missing some.
+		emit("reset", map[string]any{"reason": "more new events than the stream sends at once; reload the list"})
+	default:
+		for _, ev := range fresh {
 			emit("event", ev)
 		}
 	}

@@ -119,6 +119,12 @@ func (s *Server) openPortalLink(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, "/console/signin?error=link_invalid", http.StatusFound)
 	}
+	if r.Method == http.MethodHead {
+		// Link checkers (mail and chat previews) probe with HEAD; only a
+		// browser's GET may spend the link.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	link := r.URL.Query().Get("link")
 	if link == "" || len(link) > 200 {
 		fail(http.StatusBadRequest, "invalid_link", "the URL has no portal link (?link=...); ask for a new one")

@@ -128,6 +128,9 @@ func (s *Server) withSession(w http.ResponseWriter, r *http.Request, h tenantHan
 
 // startSession creates a session for t and sets its cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, t store.Tenant) (store.Session, bool) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		_ = s.Store.DeleteSession(r.Context(), c.Value) // the browser's previous session ends here, not at its TTL
+	}
 	ttl := s.Console.sessionTTL()
 	token, sess, err := s.Store.CreateSession(r.Context(), t.ID, ttl)
 	if err != nil {

@@ -109,9 +109,23 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 		Payload   json.RawMessage `json:"payload"`
 		EventType string          `json:"event_type"`
 		EventID   string          `json:"event_id"`
+		// The console editor's unsaved script and env, run in place of the
+		// saved ones so a test goes through the delivery's own path.
+		Code *string           `json:"code"`
+		Env  map[string]string `json:"env"`
 	}
 	if !decode(w, r, &in) {
 		return
+	}
+	if in.Code != nil {
+		if *in.Code == "" {
+			writeFieldError(w, invalid("code", "must not be empty: a script defining function handler(webhook), or leave code out to run the saved one"))
+			return
+		}
+		d.Transform = &store.Transform{Code: *in.Code, Enabled: true}
+	}
+	if in.Env != nil {
+		d.Env = in.Env
 	}
 	ev := store.Event{ID: "evt_test", Type: in.EventType, Payload: in.Payload}
 	if in.EventID != "" {
