@@ -534,20 +534,22 @@ func TestConsoleInBrowser(t *testing.T) {
 	}))
 	b.click("Run test")
 	b.until("the DataFast body", result+`.innerText.includes('"amount": 29.99')`)
-	if txt := b.eval(result + `.innerText`); !strings.Contains(txt, "POST "+sinkSrv.URL) || !strings.Contains(txt, `"currency": "USD"`) {
-		t.Errorf("the test result lacks the request or the currency:\n%s", txt)
+	if txt := b.eval(result + `.innerText`); !strings.Contains(txt, "POST "+sinkSrv.URL) || !strings.Contains(txt, `"currency": "USD"`) ||
+		!strings.Contains(txt, "not saved yet") || !strings.Contains(txt, "Authorization") || !strings.Contains(txt, "****") || strings.Contains(txt, "df_test_key_123") {
+		t.Errorf("the test result of the unsaved script lacks the request, the currency or DataFast's credentials masked:\n%s", txt)
 	}
 	b.until("a diff of input and output", result+`.querySelector("pre.diff ins") && `+result+`.querySelector("pre.diff del")`)
 	b.screenshot("console-test-result.png", `[aria-label="Test result"]`)
 
-	// Ctrl+S saves, which makes version 2. Saved, Ctrl+Enter runs the test
-	// through the destination's own delivery path: DataFast's credentials
-	// appear, masked.
+	// Ctrl+S saves, which makes version 2; Ctrl+Enter runs the saved script.
 	b.do("Ctrl+S", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.until("version 2 listed", `document.querySelector('[aria-label="Versions"]') && document.querySelector('[aria-label="Versions"]').innerText.includes("Version 2")`)
 	b.eval(`(document.querySelector('[aria-label="Test result"]').textContent = "", "")`)
 	b.do("Ctrl+Enter", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.until("the saved script's test", result+`.innerText.includes('"amount": 29.99') && `+result+`.innerText.includes("The saved script")`)
+	if strings.Contains(b.eval(result+`.innerText`), "df_test_key_123") {
+		t.Error("the test result shows DataFast's API key")
+	}
 	if txt := b.eval(result + `.innerText`); !strings.Contains(txt, "Authorization") || !strings.Contains(txt, "****") || strings.Contains(txt, "df_test_key_123") {
 		t.Errorf("the saved script's test does not show DataFast's credentials masked:\n%s", txt)
 	}

@@ -138,16 +138,12 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     try { body = testBody(); } catch (err) { fill(result, errorBox(err)); return; }
     fill(result, h("p", { class: "muted" }, "Running…"));
     const code = editor.code;
-    // Saved code runs through the destination's own delivery path (its URL,
-    // env, headers and credentials, masked); edited code through the
-    // sandbox with the edited env, so nothing needs saving to be tried.
-    const asSaved = !dirty();
+    // The destination's own delivery path (its URL, headers and credentials,
+    // masked) with the editor's script and env: nothing is saved or sent.
     try {
-      const r = asSaved
-        ? await api("POST", path + "/test", { payload: body.payload, event_id: body.event_id, event_type: body.event_type })
-        : await api("POST", "/v1/transforms/test", body);
+      const r = await api("POST", path + "/test", body);
       lastRun = { code, error: null };
-      renderResult(r, asSaved);
+      renderResult(r);
     } catch (err) {
       const e = err.status === 422 && err.body && err.body.error;
       if (e) {
@@ -159,7 +155,8 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     editor.relint();
   }
   function testBody() {
-    const body = { code: editor.code, env: env(), url: d.url };
+    const body = { env: env() };
+    if (editor.code.trim()) body.code = editor.code;
     const v = input.value;
     if (v[0] === "e") body.event_id = events[+v.slice(1)].id;
     else body.payload = parse(payload.value);
@@ -169,10 +166,10 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
   function parse(text) {
     try { return JSON.parse(text); } catch (e) { throw new Error("The test input is not valid JSON: " + e.message); }
   }
-  function renderResult(r, asSaved) {
+  function renderResult(r) {
     const input = parse(payload.value || "{}");
-    const how = h("p", { class: "muted" }, asSaved ? "The saved script, as a delivery would run it. Nothing was sent."
-      : "The script in the editor (not saved yet), with the env beside it. Nothing was sent.");
+    const how = h("p", { class: "muted" }, dirty() ? "The script in the editor (not saved yet) and the env beside it, run as a delivery would run them. Nothing was sent."
+      : "The saved script, run as a delivery would run it. Nothing was sent.");
     const took = h("p", { class: "muted" }, `Ran in ${r.duration_ms < 1 ? "under 1" : Math.round(r.duration_ms)} ms`);
     if (r.cancel) {
       fill(result, h("h3", {}, "Cancelled"), how, h("p", {}, "The script cancelled this event: nothing would be sent, and it counts as done."),
@@ -184,7 +181,7 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
       h("p", {}, h("strong", {}, r.method), " ", h("code", {}, r.url)),
       Object.keys(r.headers || {}).length
         ? h("table", { class: "headers", "aria-label": "Headers" }, h("tbody", {}, Object.entries(r.headers).map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v)))))
-        : h("p", { class: "muted" }, "No headers set by the script (the integration adds its credentials when it sends)."),
+        : h("p", { class: "muted" }, "No headers."),
       h("h3", {}, "Payload"), h("pre", { class: "json", tabindex: 0, "aria-label": "Output payload" }, pretty(r.payload)),
       logsView(r.logs), took,
       h("h3", {}, "Diff: input payload → output payload"), diffView(pretty(input), pretty(r.payload), "Payload diff"));

@@ -22,6 +22,7 @@ export function watch(refresh, eventID) {
     es.addEventListener("open", kick);
     es.addEventListener("event", kick);
     es.addEventListener("delivery", kick);
+    es.addEventListener("reset", kick); // a burst: the stream says "reload" instead of listing each event
     es.addEventListener("error", () => {
       if (es && es.readyState === EventSource.CLOSED && !stopped) { es = null; poller = poll(refresh); }
     });
