@@ -200,6 +200,7 @@ func printEmbeddedBanner(w io.Writer, addr, token string) {
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 
 Root token: %[2]s
+Console:    %[1]s/console/ (sign in with a tenant token, made below)
 
 Try the whole flow (needs curl and jq). In a second terminal, a local destination:
 
