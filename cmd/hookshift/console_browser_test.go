@@ -447,6 +447,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.fillLabelled("Name", "Dodo live")
 	b.click("Create source")
 	b.until("the secret is shown once", `document.querySelector('section[aria-label="Source created"] code.secret')`)
+	b.screenshot("console-source-created.png", "")
 	secret := b.eval(`document.querySelector('section[aria-label="Source created"] code.secret').textContent`)
 	ingest := b.eval(`document.querySelector('section[aria-label="Source created"] dd code').textContent`)
 	sourceID := ingest[strings.LastIndex(ingest, "/")+1:]
@@ -645,14 +646,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("phone width", chromedp.EmulateViewport(360, 740))
 	b.open(destPath)
 	b.until("editor at 360 px", `document.querySelector(".cm-editor")`)
-	if w := b.eval(`document.documentElement.scrollWidth + " > " + document.documentElement.clientWidth`); w != "false" && b.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`) != "false" {
-		t.Errorf("at 360 px the destination page scrolls sideways: %s", w)
+	if b.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`) != "false" {
+		t.Errorf("at 360 px the destination page scrolls sideways: %s", b.eval(`document.documentElement.scrollWidth + " > " + document.documentElement.clientWidth`))
 	}
+	b.screenshot("console-phone-editor.png", "")
 	b.open(eventPath)
 	b.until("event page at 360 px", `document.querySelector("section.delivery")`)
 	if b.eval(`String(document.documentElement.scrollWidth > document.documentElement.clientWidth)`) != "false" {
 		t.Errorf("at 360 px the event page scrolls sideways")
 	}
+	b.screenshot("console-phone.png", "")
 	b.do("desktop width", chromedp.EmulateViewport(1280, 1000))
 
 	// 6. Sign out; a second tenant sees none of the first tenant's objects.

@@ -104,10 +104,11 @@ export async function eventPage({ main, setStop }, id) {
         dl.attempts && dl.attempts.length ? h("table", { class: "attempts", "aria-label": "Attempts to " + name },
           h("thead", {}, h("tr", {}, ["#", "Time", "Outcome", "Status", "Duration", "Error", "Logs"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, dl.attempts.map((a) => h("tr", {},
-            h("td", {}, a.number), h("td", {}, when(a.at)), h("td", {}, a.outcome), h("td", {}, a.status_code || "—"),
-            h("td", {}, `${Math.round(a.duration_ms)} ms`),
-            h("td", {}, a.error ? (a.line ? `Line ${a.line}: ` : "") + a.error : "—", a.request ? h("div", { class: "muted" }, a.request) : null),
-            h("td", {}, a.logs && a.logs.length ? h("pre", {}, a.logs.join("\n")) : "—")))))
+            h("td", { "data-label": "#" }, a.number), h("td", { "data-label": "Time" }, when(a.at)),
+            h("td", { "data-label": "Outcome" }, a.outcome), h("td", { "data-label": "Status" }, a.status_code || "—"),
+            h("td", { "data-label": "Duration" }, `${Math.round(a.duration_ms)} ms`),
+            h("td", { "data-label": "Error" }, a.error ? (a.line ? `Line ${a.line}: ` : "") + a.error : "—", a.request ? h("div", { class: "muted" }, a.request) : null),
+            h("td", { "data-label": "Logs" }, a.logs && a.logs.length ? h("pre", {}, a.logs.join("\n")) : "—")))))
           : h("p", { class: "muted" }, "No attempt yet."));
     }));
     return true;
