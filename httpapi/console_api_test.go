@@ -256,3 +256,24 @@ func TestDestinationTestWithUnsavedCode(t *testing.T) {
 		t.Fatalf("a test changed the destination: %v", d)
 	}
 }
+
+// A destination saved before versions existed keeps its code: the first
+// change records the old code as version 1, then the new one.
+func TestTransformVersionsOfOlderDestination(t *testing.T) {
+	s := newStack(t)
+	d := store.Destination{ID: "dst_old", TenantID: "ten_a", SourceID: "src_a", Integration: "http",
+		Transform: &store.Transform{Code: script(1), Enabled: true}}
+	if err := s.store.SaveDestination(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := s.rdb.Keys(ctx, "*dst_old:versions").Result()
+	s.rdb.Del(ctx, keys...) // as it was before versions existed
+	d.Transform = &store.Transform{Code: script(2), Enabled: true}
+	if err := s.store.SaveDestination(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := s.store.TransformVersions(ctx, "ten_a", d.ID)
+	if err != nil || len(vs) != 2 || vs[1].Code != script(1) || vs[0].Code != script(2) {
+		t.Fatalf("versions: %+v %v", vs, err)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookshift/hookshift/httpapi"
 )
 
 // browser is a cookie-keeping client of the console, as a browser is: it
@@ -361,5 +363,46 @@ func TestSignInAgainEndsPreviousSession(t *testing.T) {
 	b.signIn(tok)
 	if keys, _ := s.rdb.Keys(ctx, "hookshift:session:*").Result(); len(keys) != 1 {
 		t.Fatalf("%d sessions after signing in twice in one browser, want 1", len(keys))
+	}
+}
+
+// Behind a TLS-terminating proxy the cookie is Secure; over plain HTTP (a
+// local try-out) it cannot be.
+func TestSessionCookieSecureOverHTTPS(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	b := s.browser()
+	resp, _ := b.do("POST", "/console/auth/token", map[string]any{"token": tok}, "X-Forwarded-Proto", "https")
+	if c := sessionCookieOf(t, resp); !c.Secure {
+		t.Fatalf("cookie over HTTPS is not Secure: %+v", c)
+	}
+	resp, _ = b.do("POST", "/console/auth/token", map[string]any{"token": tok})
+	if c := sessionCookieOf(t, resp); c.Secure {
+		t.Fatalf("cookie over plain HTTP is Secure (the browser would drop it): %+v", c)
+	}
+}
+
+// When the operator lets another site frame the console, the session cookie
+// must work inside that site's frame: SameSite=None, Secure, Partitioned,
+// over HTTPS only; otherwise it stays Lax.
+func TestSessionCookieWhenFramed(t *testing.T) {
+	s := newStack(t)
+	tok := s.tenant("acme")
+	ts := s.consoleAPI(httpapi.ConsoleOptions{FrameAncestors: []string{"https://dash.example.com"}})
+	b := s.browser()
+	b.base = ts.URL
+	resp, _ := b.do("POST", "/console/auth/token", map[string]any{"token": tok}, "X-Forwarded-Proto", "https")
+	c := sessionCookieOf(t, resp)
+	if c.SameSite != http.SameSiteNoneMode || !c.Secure || !c.Partitioned || !c.HttpOnly {
+		t.Fatalf("framed console cookie: %+v", c)
+	}
+	resp, _ = b.do("POST", "/console/auth/token", map[string]any{"token": tok})
+	if c := sessionCookieOf(t, resp); c.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("plain-HTTP cookie: %+v", c)
+	}
+	// A change from inside the frame still needs the CSRF token.
+	b.signIn(tok)
+	if resp, _ := b.do("POST", "/v1/sources", map[string]any{"name": "x", "kind": "stripe"}, "X-Forwarded-Proto", "https"); resp.StatusCode != 403 {
+		t.Fatalf("a change without the CSRF token: %d", resp.StatusCode)
 	}
 }

@@ -44,14 +44,27 @@ func isHTTPS(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
-func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, ttl time.Duration) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),
-		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+// sessionCookieFor is the session cookie's shape for this request:
+// SameSite=Lax, Secure over HTTPS. When the operator lets other sites frame
+// the console (FrameAncestors), a Lax cookie would be neither set nor sent
+// inside their frame, so over HTTPS it is SameSite=None and Partitioned
+// (kept apart per embedding site); the CSRF header and the cross-site
+// refusals still guard every request.
+func (s *Server) sessionCookieFor(r *http.Request, value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode}
+	if c.Secure && len(s.Console.FrameAncestors) > 0 {
+		c.SameSite, c.Partitioned = http.SameSiteNoneMode, true
+	}
+	return c
 }
 
-func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, ttl time.Duration) {
+	http.SetCookie(w, s.sessionCookieFor(r, token, int(ttl.Seconds())))
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, s.sessionCookieFor(r, "", -1))
 }
 
 // crossSite reports a request that another site's page started: an Origin
@@ -88,7 +101,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (string, store.
 		t, err = s.Store.GetTenant(r.Context(), sess.TenantID)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		clearSessionCookie(w, r)
+		s.clearSessionCookie(w, r)
 		writeError(w, http.StatusUnauthorized, "session_expired", "the console session expired or was signed out; sign in again")
 		return "", store.Session{}, store.Tenant{}, false
 	}
@@ -209,6 +222,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	clearSessionCookie(w, r)
+	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -189,12 +189,17 @@ func (s *Store) saveDestination(ctx context.Context, d Destination, forceVersion
 	if err != nil {
 		return nil, fmt.Errorf("encode destination: %w", err)
 	}
+	prev, err := s.unversionedTransform(ctx, d)
+	if err != nil {
+		return nil, err
+	}
 	var version *redis.Cmd
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, s.kDest(d.ID), b, 0)
 		p.SAdd(ctx, s.kSourceDests(d.SourceID), d.ID)
 		p.SAdd(ctx, s.kTenantDests(d.TenantID), d.ID)
-		version = s.queueVersion(ctx, p, d, forceVersion)
+		s.queueVersion(ctx, p, d.ID, prev, false)
+		version = s.queueVersion(ctx, p, d.ID, d.Transform, forceVersion)
 		return nil
 	})
 	if err != nil {

@@ -56,12 +56,12 @@ return v
 
 // queueVersion adds recordVersion to a save's transaction. A destination
 // without a transform has no version to record.
-func (s *Store) queueVersion(ctx context.Context, p redis.Pipeliner, d Destination, force bool) *redis.Cmd {
-	if d.Transform == nil {
+func (s *Store) queueVersion(ctx context.Context, p redis.Pipeliner, destID string, t *Transform, force bool) *redis.Cmd {
+	if t == nil {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(d.Transform.Code))
-	at := d.Transform.UpdatedAt
+	sum := sha256.Sum256([]byte(t.Code))
+	at := t.UpdatedAt
 	if at.IsZero() {
 		at = s.now()
 	}
@@ -69,12 +69,36 @@ func (s *Store) queueVersion(ctx context.Context, p redis.Pipeliner, d Destinati
 		Code      string    `json:"code"`
 		Enabled   bool      `json:"enabled"`
 		CreatedAt time.Time `json:"created_at"`
-	}{d.Transform.Code, d.Transform.Enabled, at.UTC()})
+	}{t.Code, t.Enabled, at.UTC()})
 	f := "0"
 	if force {
 		f = "1"
 	}
-	return recordVersion.Eval(ctx, p, []string{s.kVersions(d.ID)}, hex.EncodeToString(sum[:]), b, s.keptVersions(), f)
+	return recordVersion.Eval(ctx, p, []string{s.kVersions(destID)}, hex.EncodeToString(sum[:]), b, s.keptVersions(), f)
+}
+
+// unversionedTransform returns the stored transform of a destination that
+// has one but no history yet (saved before versions existed), so that its
+// code becomes the first version before a change replaces it. It returns
+// nil for a new destination or one with a history.
+func (s *Store) unversionedTransform(ctx context.Context, d Destination) (*Transform, error) {
+	if d.Transform == nil {
+		return nil, nil
+	}
+	n, err := s.rdb.Exists(ctx, s.kVersions(d.ID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("transform history of %s: %w", d.ID, err)
+	}
+	if n > 0 {
+		return nil, nil
+	}
+	var rec destRecord
+	if err := s.getJSON(ctx, s.kDest(d.ID), &rec); errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return rec.Transform, nil
 }
 
 func (s *Store) keptVersions() int {
