@@ -129,7 +129,7 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
       return null;
     } catch (err) {
       const e = err instanceof ApiError && err.status === 422 && err.body && err.body.error;
-      return e && (e.kind === "syntax" || (!e.kind && e.line)) && e.kind !== "runtime" ? e : null;
+      return e && e.kind === "syntax" ? e : null; // a runtime error on the lint probe is not the script's fault
     }
   }
 

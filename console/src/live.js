@@ -4,7 +4,7 @@
 // older server), the page polls instead, with a backoff: fast after a
 // change, slower while nothing moves, paused while the tab is hidden.
 
-const FAST = 1500, SLOW = 15000;
+const FAST = 1500, SLOW = 15000, MIN_GAP = 1000;
 
 /**
  * watch calls refresh() when something may have changed; refresh resolves
@@ -12,10 +12,13 @@ const FAST = 1500, SLOW = 15000;
  * event's deliveries. Returns {stop, hurry}.
  */
 export function watch(refresh, eventID) {
-  let stopped = false, es = null, poller = null, pending = null;
+  let stopped = false, es = null, poller = null, pending = null, last = 0;
+  // At most one refetch a second, however fast the stream talks: under a
+  // burst of payments the page stays cheap for the server and the browser.
   const kick = () => {
     if (pending || stopped) return;
-    pending = setTimeout(() => { pending = null; refresh().catch(() => {}); }, 150);
+    const wait = Math.max(150, MIN_GAP - (Date.now() - last));
+    pending = setTimeout(() => { pending = null; last = Date.now(); refresh().catch(() => {}); }, wait);
   };
   if (typeof EventSource === "function") {
     es = new EventSource("/v1/events/stream" + (eventID ? "?event_id=" + encodeURIComponent(eventID) : ""));
