@@ -554,6 +554,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if txt := b.eval(result + `.innerText`); !strings.Contains(txt, "Authorization") || !strings.Contains(txt, "****") || strings.Contains(txt, "df_test_key_123") {
 		t.Errorf("the saved script's test does not show DataFast's credentials masked:\n%s", txt)
 	}
+	b.click("Diff version 1 against the editor")
+	b.until("the diff of version 1 against the editor", `[...document.querySelectorAll("pre.diff ins")].some(e => e.textContent.includes("checked in the console"))`)
 	b.click("Roll back to version 1")
 	b.until("version 3 with version 1's code", `document.querySelector('[aria-label="Versions"]').innerText.includes("Version 3") && !document.querySelector(".cm-content").innerText.includes("checked in the console")`)
 	vs := callAPI(t, "GET", base+"/v1/destinations/"+destID+"/transform/versions", tokenA, nil)["data"].([]any)
