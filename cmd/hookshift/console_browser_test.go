@@ -623,6 +623,18 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Nothing failed is left: "replay every failure since" finds none.
 	b.open(destPath)
+	b.until("recent events offered as test input", `document.querySelector('#test-input optgroup[label="Recent events of this source"] option')`)
+	b.do("pick a stored event", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+			const s = document.querySelector("#test-input");
+			s.value = document.querySelector('#test-input optgroup[label="Recent events of this source"] option').value;
+			s.dispatchEvent(new Event("change"));
+		})()`))
+		return err
+	}))
+	b.until("its payload shown", `document.querySelector("#test-payload").value.includes("pay_live_")`)
+	b.click("Run test")
+	b.until("the stored event's DataFast body", result+`.innerText.includes('"transaction_id": "pay_live_')`)
 	b.click("Replay failures")
 	b.until("nothing to replay", `document.body.innerText.includes("No failed deliveries since then")`)
 
