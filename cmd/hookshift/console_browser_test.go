@@ -80,6 +80,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("pick DataFast", chromedp.Click(chromedp.CSS(`label[for="int-datafast"]`)))
 	b.until("the DataFast form", `document.querySelector('form[aria-label="Configure DataFast"]')`)
 	b.checkNames("the new destination page")
+	b.screenshot("console-new-destination.png", "")
 	b.fillLabelled("Name", "DataFast prod")
 	b.fillLabelled("API key", "df_test_key_123")
 	// A refused save shows the API's own message, and the form stays filled.
@@ -242,6 +243,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.open("/console/events?payment_id=pay_nothing")
 	b.until("a miss", `document.body.innerText.includes("No events match these filters")`)
 	b.checkNames("the events page")
+	b.open("/console/events")
+	b.until("the event list", `document.querySelectorAll("table.events tbody tr").length === 2`)
+	b.screenshot("console-events.png", "")
 
 	// Nothing failed is left: "replay every failure since" finds none.
 	b.open(destPath)

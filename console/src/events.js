@@ -50,11 +50,11 @@ export async function eventsPage({ main, go, setStop }) {
         : sources.length ? ["No events yet: point your payment platform at your source's ingest URL (see ", h("a", { href: "/console/sources" }, "Sources"), ")."]
           : ["No events yet: ", h("a", { href: "/console/sources" }, "create a source"), " and point your payment platform at it."]));
     } else {
-      fill(list, h("table", { class: "events" },
+      fill(list, h("div", { class: "scroll" }, h("table", { class: "events" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Received"), h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Source"), h("th", { scope: "col" }, "Event"))),
         h("tbody", {}, data.map((e) => h("tr", {},
           h("td", {}, when(e.received_at)), h("td", {}, e.type), h("td", {}, srcName[e.source_id] || e.source_id),
-          h("td", {}, h("a", { href: "/console/events/" + encodeURIComponent(e.id) }, e.id)))))));
+          h("td", {}, h("a", { href: "/console/events/" + encodeURIComponent(e.id) }, e.id))))))));
     }
     const here = new URLSearchParams(location.search);
     here.delete("cursor");
