@@ -166,8 +166,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.screenshot("console-test-result.png", `[aria-label="Test result"]`)
 
 	// Ctrl+S saves, which makes version 2; Ctrl+Enter runs the saved script.
+	patches := b.count("PATCH", base+"/v1/destinations/"+destID)
 	b.do("Ctrl+S", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.until("version 2 listed", `document.querySelector('[aria-label="Versions"]') && document.querySelector('[aria-label="Versions"]').innerText.includes("Version 2")`)
+	if n := b.count("PATCH", base+"/v1/destinations/"+destID) - patches; n != 1 {
+		t.Errorf("Ctrl+S saved %d times, want once", n)
+	}
 	b.eval(`(document.querySelector('[aria-label="Test result"]').textContent = "", "")`)
 	b.do("Ctrl+Enter", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.until("the saved script's test", result+`.innerText.includes('"amount": 29.99') && `+result+`.innerText.includes("The saved script")`)

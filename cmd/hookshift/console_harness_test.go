@@ -182,6 +182,7 @@ type browser struct {
 	mu       sync.Mutex
 	foreign  []string // requests to another origin
 	problems []string // console errors, uncaught exceptions, CSP reports
+	sent     []string // "METHOD URL" of every request the page made
 	bytes    map[network.RequestID]string
 	encoded  map[string]float64 // encoded (on the wire) bytes per URL
 }
@@ -211,6 +212,7 @@ func newBrowser(t *testing.T, base string) *browser {
 				b.foreign = append(b.foreign, e.Request.URL)
 			}
 			b.bytes[e.RequestID] = e.Request.URL
+			b.sent = append(b.sent, e.Request.Method+" "+e.Request.URL)
 		case *network.EventLoadingFinished:
 			if u, ok := b.bytes[e.RequestID]; ok {
 				b.encoded[u] += e.EncodedDataLength
@@ -339,6 +341,19 @@ func (b *browser) screenshot(name, sel string) {
 	if err := os.WriteFile(filepath.Join(b.shots, name), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
+}
+
+// count returns how many requests the page has made with this method and URL.
+func (b *browser) count(method, u string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, r := range b.sent {
+		if r == method+" "+u {
+			n++
+		}
+	}
+	return n
 }
 
 // checkClean fails the test if the page reached another origin or logged an error.

@@ -208,6 +208,7 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     onLint: (diags) => { lintStatus.textContent = diags.map((x) => x.message).join("\n"); } });
   setLeaveGuard(() => dirty());
   const onKey = (e) => {
+    if (e.defaultPrevented) return; // the editor's own keymap took it
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
     else if ((e.ctrlKey || e.metaKey) && e.key === "Enter") { e.preventDefault(); runTest(); }
   };
