@@ -173,8 +173,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("Ctrl+S saved %d times, want once", n)
 	}
 	b.eval(`(document.querySelector('[aria-label="Test result"]').textContent = "", "")`)
+	runs := b.count("POST", base+"/v1/destinations/"+destID+"/test")
 	b.do("Ctrl+Enter", chromedp.Focus(chromedp.CSS(".cm-content")), chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.until("the saved script's test", result+`.innerText.includes('"amount": 29.99') && `+result+`.innerText.includes("The saved script")`)
+	if n := b.count("POST", base+"/v1/destinations/"+destID+"/test") - runs; n != 1 {
+		t.Errorf("Ctrl+Enter ran the test %d times, want once", n)
+	}
 	if strings.Contains(b.eval(result+`.innerText`), "df_test_key_123") {
 		t.Error("the test result shows DataFast's API key")
 	}
