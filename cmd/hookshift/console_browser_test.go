@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -204,6 +205,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal("the events page reloaded")
 	}
 	b.do("open the event", chromedp.Click(chromedp.CSS("table.events a")))
+	firstEventID := strings.TrimPrefix(b.eval(`location.pathname`), "/console/events/")
 	b.until("delivered", `document.querySelector('section.delivery[data-status="delivered"]')`)
 	dataFast.mu.Lock()
 	got := strings.Join(dataFast.bodies, "\n")
@@ -271,6 +273,30 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("the stored event's DataFast body", result+`.innerText.includes('"transaction_id": "pay_live_')`)
 	b.click("Replay failures")
 	b.until("nothing to replay", `document.body.innerText.includes("No failed deliveries since then")`)
+
+	// Paged, newest first: 26 events are 25 on the first page and 1 older.
+	for i := 3; i <= 26; i++ {
+		signedWebhook(t, base, sourceID, secret, fmt.Sprintf("msg_page_%d", i), dodoPayment(t, fmt.Sprintf("pay_page_%d", i)))
+	}
+	b.open("/console/events")
+	b.until("a full first page", `document.querySelectorAll("table.events tbody tr").length === 25`)
+	b.click("Older events")
+	b.until("the oldest event alone on the second page", `location.search.includes("cursor=") && document.querySelectorAll("table.events tbody tr").length === 1 && document.querySelector("table.events a").textContent === `+jsString(firstEventID))
+	b.click("Newest")
+
+	// Moving on before a page has loaded: the late page must not draw over
+	// the new one. Both clicks happen in one tick; the events page's list
+	// arrives after the sources page has started.
+	lists := b.answered(base + "/v1/events?")
+	b.eval(`(document.querySelector('nav a[href="/console/events"]').click(), document.querySelector('nav a[href="/console/sources"]').click(), "")`)
+	b.until("the sources page", `document.querySelector('[aria-label="Delete source Dodo live"]')`)
+	for deadline := time.Now().Add(10 * time.Second); b.answered(base+"/v1/events?") == lists && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.until("the events list has been answered and drawn nowhere", `location.pathname === "/console/sources"`)
+	if b.eval(`String(!!document.querySelector("table.events") || !document.querySelector('[aria-label="Delete source Dodo live"]'))`) != "false" {
+		t.Errorf("the events page, loaded late, drew over the sources page:\n%s", b.pageText())
+	}
 
 	// Rotate a source's secret (the old one's expiry shown); delete another
 	// after confirming; disable and enable the destination.

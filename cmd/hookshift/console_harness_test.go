@@ -183,6 +183,7 @@ type browser struct {
 	foreign  []string // requests to another origin
 	problems []string // console errors, uncaught exceptions, CSP reports
 	sent     []string // "METHOD URL" of every request the page made
+	done     []string // URLs of the requests answered, in order
 	bytes    map[network.RequestID]string
 	encoded  map[string]float64 // encoded (on the wire) bytes per URL
 }
@@ -216,6 +217,7 @@ func newBrowser(t *testing.T, base string) *browser {
 		case *network.EventLoadingFinished:
 			if u, ok := b.bytes[e.RequestID]; ok {
 				b.encoded[u] += e.EncodedDataLength
+				b.done = append(b.done, u)
 			}
 		case *runtime.EventConsoleAPICalled:
 			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
@@ -350,6 +352,19 @@ func (b *browser) count(method, u string) int {
 	n := 0
 	for _, r := range b.sent {
 		if r == method+" "+u {
+			n++
+		}
+	}
+	return n
+}
+
+// answered returns how many answered requests had a URL starting with prefix.
+func (b *browser) answered(prefix string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, u := range b.done {
+		if strings.HasPrefix(u, prefix) {
 			n++
 		}
 	}

@@ -87,12 +87,18 @@ function signInPage() {
   return form;
 }
 
+let current = 0; // the navigation being shown; an older one that finishes late must not draw
+
 async function route() {
+  const my = ++current;
   if (stopPage) { stopPage(); stopPage = null; }
   leftAt = location.pathname + location.search;
   const path = location.pathname.replace(/\/+$/, "");
   if (!who) {
-    try { who = await session(); } catch (err) { fill(main, errorBox(err)); return; }
+    let s;
+    try { s = await session(); } catch (err) { if (my === current) fill(main, errorBox(err)); return; }
+    if (my !== current) return;
+    who = s;
   }
   if (!who) {
     renderNav();
@@ -106,10 +112,18 @@ async function route() {
   if (path === "/console" || path === "/console/signin") { history.replaceState(null, "", "/console/events"); return route(); }
   renderNav();
   const m = path.match(/^\/console\/(sources|destinations|events)(?:\/([^/]+))?$/);
-  const ctx = { main, go, setStop: (f) => (stopPage = f), setLeaveGuard };
-  fill(main, h("p", { class: "muted" }, "Loading…"));
+  // Each page draws into its own element: a page still loading when the
+  // merchant moves on draws into a detached one, and its live updates and
+  // leave guard are dropped at once instead of outliving it.
+  const view = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  fill(main, view);
+  const ctx = {
+    main: view, go,
+    setStop: (f) => { if (my === current) stopPage = f; else f(); },
+    setLeaveGuard: (f) => { if (my === current) setLeaveGuard(f); },
+  };
   try {
-    if (!m) fill(main, h("h1", {}, "Not found"), h("p", {}, "No page here. ", h("a", { href: "/console/events" }, "See your events.")));
+    if (!m) fill(view, h("h1", {}, "Not found"), h("p", {}, "No page here. ", h("a", { href: "/console/events" }, "See your events.")));
     else if (m[1] === "sources") { document.title = "Sources · hookshift"; await sourcesPage(ctx); }
     else if (m[1] === "destinations" && !m[2]) { document.title = "Destinations · hookshift"; await destinationsPage(ctx); }
     else if (m[1] === "destinations" && m[2] === "new") { document.title = "New destination · hookshift"; await newDestinationPage(ctx); }
@@ -117,9 +131,10 @@ async function route() {
     else if (m[1] === "events" && !m[2]) { document.title = "Events · hookshift"; await eventsPage(ctx); }
     else { document.title = "Event · hookshift"; await eventPage(ctx, decodeURIComponent(m[2])); }
   } catch (err) {
-    fill(main, h("h1", {}, "Something went wrong"), errorBox(err));
+    fill(view, h("h1", {}, "Something went wrong"), errorBox(err));
   }
-  const h1 = main.querySelector("h1");
+  if (my !== current) return;
+  const h1 = view.querySelector("h1");
   // Move focus to the new page's heading, unless the merchant already went
   // into the page (e.g. started typing in the editor while it loaded).
   const a = document.activeElement;
