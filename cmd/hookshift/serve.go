@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/hookshift/hookshift/console"
 	"github.com/hookshift/hookshift/httpapi"
 	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/egress"
@@ -242,9 +243,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
 	api.MaxJSONDepth, api.MaxLiveSecrets = cfg.MaxJSONDepth, cfg.MaxLiveSecrets // receive path (issue 9)
-	closing := make(chan struct{})                                              // ends the console's live streams at shutdown
-	// nil assets: the front-end bundle (console.FS()) is wired in by the console branch.
-	if api.Console, err = consoleOptions(cfg, nil, closing); err != nil {
+	closing := make(chan struct{}) // ends the console's live streams at shutdown
+	// The console's front end is the bundle embedded from console/dist.
+	if api.Console, err = consoleOptions(cfg, console.FS(), closing); err != nil {
 		return err
 	}
 	hs := &http.Server{Addr: cfg.Addr, Handler: api.Handler(httpapi.Roles{Receiver: rl.receiver, API: rl.api}),
@@ -314,6 +315,7 @@ func printEmbeddedBanner(w io.Writer, addr, token string) {
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 
 Root token: %[2]s
+Console:    %[1]s/console/ (sign in with a tenant token, made below)
 
 Try the whole flow (needs curl and jq; the README's tour explains each step). In a
 second terminal, from the repository's root, the CLI and a local destination:

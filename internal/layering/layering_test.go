@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"metrics":                      {},
 	"store":                        {},
 
+	"console":            {}, // the console's embedded front end; wired by cmd
 	"internal/redistest": {},
 	"internal/layering":  {},
 	"scripts/testfmt":    {}, // the test runner's progress printer
