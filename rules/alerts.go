@@ -44,8 +44,8 @@ func ValidateAlerts(in store.Alerts, tenantDests []store.Destination) (store.Ale
 	out := store.Alerts{DestinationIDs: []string{}, Types: []string{}}
 	for i, id := range in.DestinationIDs {
 		if !slices.ContainsFunc(tenantDests, func(d store.Destination) bool { return d.ID == id }) {
-			return store.Alerts{}, &AlertError{Field: fmt.Sprintf("destination_ids[%d]", i),
-				Message: fmt.Sprintf("no destination %q in this tenant; expected the id of one of your destinations (GET /v1/destinations)", id)}
+			return store.Alerts{}, &AlertError{Field: "destination_ids",
+				Message: fmt.Sprintf("item %d: no destination %q in this tenant; expected the id of one of your destinations (GET /v1/destinations)", i, id)}
 		}
 		if !slices.Contains(out.DestinationIDs, id) {
 			out.DestinationIDs = append(out.DestinationIDs, id)
@@ -53,8 +53,8 @@ func ValidateAlerts(in store.Alerts, tenantDests []store.Destination) (store.Ale
 	}
 	for i, t := range in.Types {
 		if !slices.Contains(AlertTypes(), t) {
-			return store.Alerts{}, &AlertError{Field: fmt.Sprintf("types[%d]", i),
-				Message: fmt.Sprintf("unknown alert type %q; expected one of %s", t, strings.Join(AlertTypes(), ", "))}
+			return store.Alerts{}, &AlertError{Field: "types",
+				Message: fmt.Sprintf("item %d: unknown alert type %q; expected one of %s", i, t, strings.Join(AlertTypes(), ", "))}
 		}
 		if !slices.Contains(out.Types, t) {
 			out.Types = append(out.Types, t)
