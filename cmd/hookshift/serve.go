@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -226,6 +227,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if rl.worker {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}
 		del := &queue.Deliverer{Store: st, Engine: engine, HTTP: policy.Client(30 * time.Second), Schedule: schedule, Log: log, Metrics: m}
+		// alerts: operational events about the tenant's destinations
+		if err := checkAlertWindow(cfg); err != nil {
+			return err
+		}
+		del.Alerts = &queue.Alerter{Store: st, Client: qc, Window: cfg.AlertWindow, PublicURL: cmp.Or(cfg.PublicURL, cfg.ConsolePublicURL), Log: log}
 		rep := &queue.Replayer{Store: st, Client: qc, Log: log}
 		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log}, fan, del, rep)
 		if err := srv.Start(mux); err != nil {
