@@ -218,7 +218,7 @@ func TestFailingAlertDestinationDoesNotAlertAboutItself(t *testing.T) {
 	first := s.waitAlerts(bell, 1, 10*time.Second)[0]
 	evID, _, _ := strings.Cut(first.idempotencyKey, ":")
 	s.waitStatus(tok, evID, brokenDst, "failed", 20*time.Second) // 1 + 3 retries, 1 s apart
-	s.quiet(3 * time.Second)                                      // longer than a window: a held alert would flush
+	s.quiet(3 * time.Second)                                     // longer than a window: a held alert would flush
 	for _, a := range bell.alerts() {
 		if a.Data.DestinationID != dst {
 			t.Errorf("alert about %s (%s): a failing alert destination alerted about its own alerts", a.Data.DestinationID, a.Type)
