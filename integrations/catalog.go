@@ -6,20 +6,32 @@ package integrations
 import (
 	"sort"
 
+	"github.com/hookshift/hookshift/integrations/close"
 	"github.com/hookshift/hookshift/integrations/datafast"
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
+	"github.com/hookshift/hookshift/integrations/hubspot"
+	"github.com/hookshift/hookshift/integrations/loops"
 	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/integrations/resend"
 	"github.com/hookshift/hookshift/integrations/segment"
 	"github.com/hookshift/hookshift/integrations/slack"
+	"github.com/hookshift/hookshift/integrations/teams"
+	"github.com/hookshift/hookshift/integrations/zapier"
 )
 
 var catalog = []outbound.Spec{
+	close.Spec,
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
+	hubspot.Spec,
+	loops.Spec,
+	resend.Spec,
 	segment.Spec,
 	slack.Spec,
+	teams.Spec,
+	zapier.Spec,
 }
 
 // Catalog returns every integration, sorted by name.

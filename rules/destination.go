@@ -210,6 +210,8 @@ func applyConfig(d *store.Destination, spec outbound.Spec, in map[string]*string
 func (c *Checker) applyURL(ctx context.Context, d *store.Destination, spec outbound.Spec, given *string, create bool, lim Limits) error {
 	field := "url"
 	switch {
+	case spec.Endpoint != nil: // built from the config (region, workspace, a key in the path)
+		d.URL = spec.URLFor(d.Config)
 	case spec.URLField != "":
 		field = "config." + spec.URLField
 		d.URL = d.Config[spec.URLField]
