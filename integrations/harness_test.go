@@ -74,6 +74,15 @@ func template(t testing.TB, integration, name string) (outbound.Spec, outbound.T
 
 // destURL is the URL a destination of this integration is created with.
 func destURL(spec outbound.Spec) string {
+	if spec.Endpoint != nil { // a URL built from the config (Inngest's key, Windmill's workspace and path)
+		cfg := map[string]string{}
+		for _, f := range spec.Fields {
+			if f.Required {
+				cfg[f.Name] = "test_" + f.Name
+			}
+		}
+		return spec.URLFor(cfg)
+	}
 	switch spec.Name {
 	case "slack":
 		return "https://hooks.slack.com/services/T000/B000/XXXX"

@@ -36,7 +36,8 @@ type Spec struct {
 	// URLField names the config field whose value is the destination URL when
 	// the URL is itself the credential (Slack and Discord incoming webhooks).
 	URLField string `json:"url_field,omitempty"`
-	// Auth says how credentials are sent: "bearer", "basic", "url" or "none".
+	// Auth says how credentials are sent: "bearer", "basic", "url", "body"
+	// (a key in the JSON body, e.g. PostHog) or "none".
 	Auth              string     `json:"auth"`
 	Fields            []Field    `json:"config_fields"`
 	DefaultEventTypes []string   `json:"default_event_types,omitempty"`
