@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hookshift/hookshift/integrations"
 )
 
 // alertEvent is an operational event as queue.Alerter sends it (API.md
@@ -27,7 +29,7 @@ func alertEvent(typ string, count int, eventID, consoleURL string) json.RawMessa
 
 // alertTemplates are the chat and email integrations whose default template
 // renders operational events.
-var alertTemplates = []string{"slack", "discord"}
+var alertTemplates = []string{"slack", "discord", "teams", "resend", "sendgrid"}
 
 // Each chat and email integration's default template renders every alert
 // type readably: what failed (the destination's name), the reason, the
@@ -47,11 +49,12 @@ func TestDefaultTemplatesRenderAlerts(t *testing.T) {
 		{"hookshift.destination.recovered", "", "", 0, "receiving deliveries again"},
 	}
 	for _, integration := range alertTemplates {
-		template(t, integration, "default") // it has one
+		spec, _ := integrations.Lookup(integration)
+		tpl := spec.DefaultTemplate
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%s/%s/%d", integration, c.typ, c.count), func(t *testing.T) {
 				raw := alertEvent(c.typ, c.count, c.eventID, c.link)
-				res := mustRun(t, integration, "default", "hookshift", raw)
+				res := mustRun(t, integration, tpl, "hookshift", raw)
 				if res.Cancel {
 					t.Fatal("an alert was skipped")
 				}
@@ -77,7 +80,7 @@ func TestDefaultTemplatesRenderAlerts(t *testing.T) {
 			})
 		}
 		t.Run(integration+"/unknown", func(t *testing.T) {
-			if res := mustRun(t, integration, "default", "hookshift", alertEvent("hookshift.something.new", 0, "", "")); !res.Cancel {
+			if res := mustRun(t, integration, tpl, "hookshift", alertEvent("hookshift.something.new", 0, "", "")); !res.Cancel {
 				t.Errorf("an unknown operational type was sent: %s", res.Payload)
 			}
 		})
