@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
@@ -16,12 +17,21 @@ func (s *Server) alertRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /v1/alerts", s.tenantOnly(s.putAlerts))
 }
 
+// getAlerts answers the stored settings, less destinations deleted since.
 func (s *Server) getAlerts(w http.ResponseWriter, r *http.Request, t store.Tenant) {
 	a, err := s.Store.GetAlerts(r.Context(), t.ID)
 	if err != nil {
 		storeError(w, err, "alerts")
 		return
 	}
+	dests, err := s.Store.ListDestinations(r.Context(), t.ID, "")
+	if err != nil {
+		storeError(w, err, "destinations")
+		return
+	}
+	a.DestinationIDs = slices.DeleteFunc(a.DestinationIDs, func(id string) bool {
+		return !slices.ContainsFunc(dests, func(d store.Destination) bool { return d.ID == id })
+	})
 	writeJSON(w, http.StatusOK, a)
 }
 

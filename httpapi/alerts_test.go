@@ -95,6 +95,10 @@ func TestAlertSettingsAPI(t *testing.T) {
 	if toJSON(s.mustCall(200, "GET", "/v1/alerts", other, nil)) != `{"destination_ids":[],"types":[]}` {
 		t.Fatal("one tenant's alert settings showed for another")
 	}
+	s.mustCall(204, "DELETE", "/v1/destinations/"+dst, tok, nil)
+	if got := toJSON(s.mustCall(200, "GET", "/v1/alerts", tok, nil)); strings.Contains(got, dst) {
+		t.Fatalf("a deleted destination is still listed: %s", got)
+	}
 }
 
 // A destination that answers 410 is disabled, and the alert destination
@@ -142,6 +146,20 @@ func TestGoneDestinationRaisesOneDisabledAlert(t *testing.T) {
 	d := s.waitStatus(tok, evID, alertDst, "delivered", 5*time.Second)
 	if d["attempt_count"].(float64) != 1 {
 		t.Fatalf("alert delivery = %v, want one attempt recorded", d)
+	}
+
+	// A replay of the alert goes to the alert destinations again, with the
+	// same idempotency key, never to the destination it is about.
+	out := s.mustCall(202, "POST", "/v1/events/"+evID+"/replay", tok, nil)
+	if toJSON(out["destination_ids"]) != toJSON([]string{alertDst}) {
+		t.Fatalf("replay of the alert went to %v, want [%s]", out["destination_ids"], alertDst)
+	}
+	s.waitAlerts(bell, 3, 10*time.Second)
+	if again := bell.alerts()[2]; again.idempotencyKey != a.idempotencyKey {
+		t.Fatalf("replayed alert key %q, want %q", again.idempotencyKey, a.idempotencyKey)
+	}
+	if code, _ := s.call("POST", "/v1/events/"+evID+"/replay", tok, map[string]any{"destination_id": dst}); code != 400 {
+		t.Fatalf("replay of an alert to the destination it is about: %d, want 400", code)
 	}
 }
 

@@ -81,7 +81,7 @@ type alertTask struct {
 // logged. An operational event's own delivery raises nothing, so alerts
 // never feed back into themselves.
 func (a *Alerter) Raise(ctx context.Context, ev store.Event, dest store.Destination, typ, reason string) {
-	if a == nil || rules.IsOperational(ev.Type) {
+	if a == nil || rules.IsOperationalEvent(ev) {
 		return
 	}
 	log := a.Log.With().Str("destination_id", dest.ID).Str("alert", typ).Logger()

@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,9 +26,45 @@ func AlertTypes() []string {
 }
 
 // IsOperational reports whether an event type is one of hookshift's own
-// operational events. Such an event's delivery raises no alert, so a failing
-// alert destination cannot feed alerts back into itself.
+// operational events (templates render these).
 func IsOperational(eventType string) bool { return strings.HasPrefix(eventType, "hookshift.") }
+
+// IsOperationalEvent reports whether ev is an operational event hookshift
+// raised (it has no source: no platform posted it). Its delivery raises no
+// alert, so a failing alert destination cannot feed alerts back into itself.
+func IsOperationalEvent(ev store.Event) bool { return ev.SourceID == "" && IsOperational(ev.Type) }
+
+// alertReplayTargets are ReplayTargets for an operational event: the named
+// destination if it is the tenant's and not the one the event is about, or
+// the alert destinations as they are now.
+func alertReplayTargets(ctx context.Context, st *store.Store, ev store.Event, destID string) ([]store.Destination, error) {
+	var body struct {
+		Data struct {
+			DestinationID string `json:"destination_id"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(ev.Payload, &body)
+	subject := body.Data.DestinationID
+	if destID != "" {
+		d, err := st.GetDestination(ctx, ev.TenantID, destID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && d.ID == subject) {
+			return nil, ErrNotOnSource
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []store.Destination{d}, nil
+	}
+	cfg, err := st.GetAlerts(ctx, ev.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	dests, err := st.ListDestinations(ctx, ev.TenantID, "")
+	if err != nil {
+		return nil, err
+	}
+	return AlertTargets(cfg, dests, ev.Type, subject), nil
+}
 
 // AlertError is a PUT /v1/alerts that cannot be stored: the field and what
 // was wrong with it.
