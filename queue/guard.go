@@ -122,11 +122,11 @@ func (d *Deliverer) ranEarly(ctx context.Context) bool {
 	return err == nil && d.now().Before(until.Add(-time.Second))
 }
 
-// noteHealth folds an outcome into the destination's health (and raises
-// an alert when the circuit opens or closes). Only transient
-// failures count against it (a 4xx is about the event, a 429 about our pace);
-// a success closes the circuit. It returns a reason when the destination has
-// failed for so long that it should be disabled.
+// noteHealth folds an outcome into the destination's health, and raises an
+// alert when the circuit opens or closes. Only transient failures count
+// against it (a 4xx is about the event, a 429 about our pace); a success
+// closes the circuit. It returns a reason when the destination has failed
+// for so long that it should be disabled.
 func (d *Deliverer) noteHealth(ctx context.Context, ev store.Event, dest store.Destination, o outbound.Outcome) (disable string) {
 	var ok bool
 	switch {
