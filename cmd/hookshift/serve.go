@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -228,6 +229,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if rl.worker {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}
 		del := &queue.Deliverer{Store: st, Engine: engine, HTTP: policy.Client(30 * time.Second), Schedule: schedule, Log: log, Metrics: m}
+		// alerts: operational events about the tenant's destinations
+		if err := checkAlertWindow(cfg); err != nil {
+			return err
+		}
+		del.Alerts = &queue.Alerter{Store: st, Client: qc, Window: cfg.AlertWindow, PublicURL: cmp.Or(cfg.PublicURL, cfg.ConsolePublicURL), Log: log}
 		rep := &queue.Replayer{Store: st, Client: qc, Log: log}
 		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log}, fan, del, rep)
 		if err := srv.Start(mux); err != nil {
@@ -243,7 +249,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
 	api.MaxJSONDepth, api.MaxLiveSecrets = cfg.MaxJSONDepth, cfg.MaxLiveSecrets // receive path (issue 9)
-	closing := make(chan struct{}) // ends the console's live streams at shutdown
+	closing := make(chan struct{})                                              // ends the console's live streams at shutdown
 	// The console's front end is the bundle embedded from console/dist.
 	if api.Console, err = consoleOptions(cfg, console.FS(), closing); err != nil {
 		return err

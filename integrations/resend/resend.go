@@ -46,7 +46,7 @@ var Spec = outbound.Spec{
 	},
 	DefaultEventTypes: notifyEvents,
 	Templates: []outbound.Template{
-		{Name: "notify", Description: "Dodo Payments: one email to config.to per payment succeeded or failed, refund, dispute or subscription change: subject \"Payment succeeded: 29.99 USD from María López\", an HTML and a text body with the amount, customer and ids.", EventTypes: notifyEvents, Code: notifyJS},
+		{Name: "notify", Description: "Dodo Payments: one email to config.to per payment succeeded or failed, refund, dispute or subscription change: subject \"Payment succeeded: 29.99 USD from María López\", an HTML and a text body with the amount, customer and ids. Also renders hookshift's alerts (GET|PUT /v1/alerts) as an email.", EventTypes: notifyEvents, Code: notifyJS},
 		{Name: "receipt", Description: "Dodo Payments: a receipt emailed to the customer for each payment.succeeded: subject \"Your receipt: 29.99 USD\", the amount, tax, payment id and date.", EventTypes: []string{"payment.succeeded"}, Code: receiptJS},
 		{Name: "stripe", Description: "Stripe: one email to config.to per payment, refund and dispute opened or closed.", EventTypes: []string{"payment_intent.succeeded", "refund.created", "charge.dispute.created", "charge.dispute.closed"}, Code: stripeJS},
 	},

@@ -46,7 +46,7 @@ var Spec = outbound.Spec{
 	},
 	DefaultEventTypes: dodoEvents,
 	Templates: []outbound.Template{
-		{Name: "default", Description: "Dodo Payments: one email per payment (succeeded or failed), refund, dispute or subscription change, with the amount from the currency table and the customer's name, email and id; text and HTML parts.", EventTypes: dodoEvents, Code: dodoJS},
+		{Name: "default", Description: "Dodo Payments: one email per payment (succeeded or failed), refund, dispute or subscription change, with the amount from the currency table and the customer's name, email and id; text and HTML parts. Also renders hookshift's alerts (GET|PUT /v1/alerts).", EventTypes: dodoEvents, Code: dodoJS},
 		{Name: "stripe", Description: "Stripe: one email per payment intent succeeded or failed, refund, and dispute opened or closed, with the amount from the currency table.", EventTypes: []string{"payment_intent.succeeded", "payment_intent.payment_failed", "refund.created", "charge.dispute.created", "charge.dispute.closed"}, Code: stripeJS},
 	},
 	Authorize: func(cfg map[string]string, h http.Header) {

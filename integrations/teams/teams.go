@@ -38,7 +38,7 @@ var Spec = outbound.Spec{
 	},
 	DefaultEventTypes: dodoEvents,
 	Templates: []outbound.Template{
-		{Name: "default", Description: "Dodo Payments: one Adaptive Card per payment succeeded or failed, refund, dispute and subscription change, with the amount, customer and ids as facts.", EventTypes: dodoEvents, Code: dodoJS},
+		{Name: "default", Description: "Dodo Payments: one Adaptive Card per payment succeeded or failed, refund, dispute and subscription change, with the amount, customer and ids as facts. Also renders hookshift's alerts (GET|PUT /v1/alerts).", EventTypes: dodoEvents, Code: dodoJS},
 		{Name: "stripe", Description: "Stripe: one Adaptive Card per refund (refund.created) and dispute opened or closed.", EventTypes: []string{"refund.created", "charge.dispute.created", "charge.dispute.closed"}, Code: stripeJS},
 		{Name: "cryptomus", Description: "Cryptomus: one Adaptive Card per paid, overpaid, underpaid or failed invoice.", EventTypes: []string{"cryptomus.paid", "cryptomus.paid_over", "cryptomus.wrong_amount", "cryptomus.fail", "cryptomus.cancel"}, Code: cryptomusJS},
 	},

@@ -12,9 +12,13 @@
 // SendGrid's Mail Send has no idempotency key: a retry after a timeout may
 // send the email twice. X-Message-Id in SendGrid's answer is what to search
 // for in its activity feed.
+//
+// hookshift's own alerts (hookshift.* operational events) are rendered too:
+// what failed, why, how many, and a console link when one is configured.
 function handler(webhook) {
   const { type, data, timestamp } = webhook.payload;
   const env = webhook.env;
+  if (String(type).startsWith('hookshift.')) return alert(webhook, env);
   const customer = data?.customer ?? {};
   const who = customer.name ? `${customer.name} <${customer.email}>` : (customer.email ?? customer.customer_id ?? 'a customer');
   const amount = (minor) => (minor == null ? 'an unknown amount' : formatAmount(minor, data.currency));
@@ -64,6 +68,52 @@ function handler(webhook) {
       { type: 'text/html', value: lines.map((l) => `<p>${esc(l)}</p>`).join('') },
     ],
     custom_args: { event_type: type, customer_id: customer.customer_id ?? '', customer_email: customer.email ?? '' },
+  };
+  return webhook;
+}
+
+// alert renders an operational event as an email: GET|PUT /v1/alerts
+// chooses where they go.
+function alert(webhook, env) {
+  const { type, data, timestamp } = webhook.payload;
+  const n = data.count || 0;
+  const many = (k, one, more) => `${k} ${k === 1 ? one : more}`;
+  const name = data.destination_name || data.destination_id;
+  let title, line;
+  if (type === 'hookshift.delivery.dead_lettered') {
+    title = 'Delivery failed';
+    line = n > 0 ? `${many(n, 'more delivery', 'more deliveries')} to ${name} failed for good.` : `A delivery to ${name} failed for good.`;
+  } else if (type === 'hookshift.destination.disabled') {
+    title = 'Destination disabled';
+    line = `${name} was disabled: nothing more is sent to it until it is enabled again.`;
+  } else if (type === 'hookshift.destination.circuit_opened') {
+    title = 'Deliveries paused';
+    line = `Deliveries to ${name} are paused: it keeps failing.`;
+  } else if (type === 'hookshift.destination.recovered') {
+    title = 'Destination recovered';
+    line = `${name} is receiving deliveries again.`;
+  } else {
+    return null;
+  }
+  const rows = [];
+  if (data.reason) rows.push([n > 0 ? 'Last reason' : 'Reason', data.reason]);
+  if (n > 0 && type !== 'hookshift.delivery.dead_lettered') rows.push(['Since the last alert', many(n, 'more time', 'more times')]);
+  rows.push(['Destination', data.destination_id]);
+  if (data.event_id) rows.push(['Event', data.event_id]);
+  rows.push(['Alert', type]);
+  if (timestamp) rows.push(['Time', new Date(timestamp).toISOString().slice(0, 16).replace('T', ' ') + ' UTC']);
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  const to = String(env.sendgrid_to ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const text = [line, '', ...rows.map(([k, v]) => `${k}: ${v}`), ...(data.console_url ? ['', `Open in the console: ${data.console_url}`] : [])];
+  webhook.payload = {
+    personalizations: [{ to: to.map((email) => ({ email })) }],
+    from: env.sendgrid_from_name ? { email: env.sendgrid_from_email, name: env.sendgrid_from_name } : { email: env.sendgrid_from_email },
+    subject: `hookshift: ${line.replace(/\.$/, '')}`,
+    content: [
+      { type: 'text/plain', value: text.join('\n') },
+      { type: 'text/html', value: `<p>${esc(line)}</p>` + rows.map(([k, v]) => `<p><b>${esc(k)}</b>: ${esc(v)}</p>`).join('') + (data.console_url ? `<p><a href="${esc(data.console_url)}">Open in the console</a></p>` : '') },
+    ],
+    custom_args: { event_type: type, destination_id: data.destination_id },
   };
   return webhook;
 }

@@ -4,11 +4,14 @@
 // and a legacy Incoming Webhook accept: {type: "message", attachments: [an
 // Adaptive Card]}. Amounts go through formatAmount, which knows each
 // currency's decimals: "29.99 USD", "4,500 JPY", "12.500 KWD".
+// hookshift's own alerts (hookshift.* operational events) are rendered too:
+// what failed, why, how many, and a console link when one is configured.
 // Other event types are skipped.
 function handler(webhook) {
   const { type, data, timestamp } = webhook.payload;
   // Adaptive Card TextBlocks render a Markdown subset: escape it in names.
   const esc = (s) => String(s ?? '').replace(/[\\*_`\[\]()#>~]/g, '\\$&');
+  if (String(type).startsWith('hookshift.')) return alert(webhook, esc);
   const c = data?.customer;
   const who = esc(c?.name || c?.email || c?.customer_id || 'A customer');
   const every = (d) => `${d.payment_frequency_count > 1 ? d.payment_frequency_count + ' ' : ''}${String(d.payment_frequency_interval ?? '').toLowerCase()}${d.payment_frequency_count > 1 ? 's' : ''}`;
@@ -71,6 +74,59 @@ function handler(webhook) {
           { type: 'FactSet', facts: facts.map(([t, v]) => ({ title: t, value: String(v) })) },
           ...(timestamp ? [{ type: 'TextBlock', text: new Date(timestamp).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', isSubtle: true, size: 'Small', spacing: 'None' }] : []),
         ],
+      },
+    }],
+  };
+  return webhook;
+}
+
+// alert renders an operational event as a card: GET|PUT /v1/alerts chooses
+// where they go.
+function alert(webhook, esc) {
+  const { type, data, timestamp } = webhook.payload;
+  const n = data.count || 0;
+  const many = (k, one, more) => `${k} ${k === 1 ? one : more}`;
+  const name = data.destination_name || data.destination_id;
+  let title, line;
+  if (type === 'hookshift.delivery.dead_lettered') {
+    title = 'Delivery failed';
+    line = n > 0 ? `${many(n, 'more delivery', 'more deliveries')} to ${name} failed for good.` : `A delivery to ${name} failed for good.`;
+  } else if (type === 'hookshift.destination.disabled') {
+    title = 'Destination disabled';
+    line = `${name} was disabled: nothing more is sent to it until it is enabled again.`;
+  } else if (type === 'hookshift.destination.circuit_opened') {
+    title = 'Deliveries paused';
+    line = `Deliveries to ${name} are paused: it keeps failing.`;
+  } else if (type === 'hookshift.destination.recovered') {
+    title = 'Destination recovered';
+    line = `${name} is receiving deliveries again.`;
+  } else {
+    return null;
+  }
+  const rows = [];
+  if (data.reason) rows.push([n > 0 ? 'Last reason' : 'Reason', data.reason]);
+  if (n > 0 && type !== 'hookshift.delivery.dead_lettered') rows.push(['Since the last alert', many(n, 'more time', 'more times')]);
+  rows.push(['Destination', data.destination_id]);
+  if (data.event_id) rows.push(['Event', data.event_id]);
+  rows.push(['Alert', type]);
+  if (timestamp) rows.push(['Time', new Date(timestamp).toISOString().slice(0, 16).replace('T', ' ') + ' UTC']);
+  const color = type === 'hookshift.destination.recovered' ? 'Good' : type === 'hookshift.delivery.dead_lettered' ? 'Warning' : 'Attention';
+  webhook.payload = {
+    type: 'message',
+    attachments: [{
+      contentType: 'application/vnd.microsoft.card.adaptive',
+      contentUrl: null,
+      content: {
+        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+        type: 'AdaptiveCard',
+        version: '1.4',
+        msteams: { width: 'Full' },
+        body: [
+          { type: 'TextBlock', text: title, weight: 'Bolder', size: 'Medium', color, wrap: true },
+          { type: 'TextBlock', text: esc(line), wrap: true },
+          { type: 'FactSet', facts: rows.map(([t, v]) => ({ title: t, value: String(v) })) },
+        ],
+        actions: data.console_url ? [{ type: 'Action.OpenUrl', title: 'Open in the console', url: data.console_url }] : [],
       },
     }],
   };
