@@ -257,6 +257,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("the event list", `document.querySelectorAll("table.events tbody tr").length === 2`)
 	b.screenshot("console-events.png", "")
 
+	// "Replay every failure since": a payment that failed under a wrong key is
+	// replayed from the destination page, with a live progress count.
+	setKey("df_wrong_key")
+	signedWebhook(t, base, sourceID, secret, "msg_live_3", dodoPayment(t, "pay_live_3"))
+	b.open("/console/events?payment_id=pay_live_3")
+	b.until("the third payment listed", `document.querySelectorAll("table.events tbody tr").length === 1`)
+	b.do("open the third payment", chromedp.Click(chromedp.CSS("table.events tbody tr:first-child a")))
+	b.until("it failed", `document.querySelector('section.delivery[data-status="failed"]')`)
+	setKey("df_test_key_123")
+	b.click("Replay failures")
+	b.until("the progress count reaches all delivered", `document.body.innerText.includes("Replayed 1 of 1 failed deliveries: all delivered.")`)
+
 	// Nothing failed is left: "replay every failure since" finds none.
 	b.open(destPath)
 	b.until("recent events offered as test input", `document.querySelector('#test-input optgroup[label="Recent events of this source"] option')`)
@@ -275,7 +287,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until("nothing to replay", `document.body.innerText.includes("No failed deliveries since then")`)
 
 	// Paged, newest first: 26 events are 25 on the first page and 1 older.
-	for i := 3; i <= 26; i++ {
+	for i := 4; i <= 26; i++ { // with pay_live_1 to 3: 26 events
 		signedWebhook(t, base, sourceID, secret, fmt.Sprintf("msg_page_%d", i), dodoPayment(t, fmt.Sprintf("pay_page_%d", i)))
 	}
 	b.open("/console/events")

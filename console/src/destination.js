@@ -2,6 +2,7 @@
 // test pane, versions and env, and "replay every failure since".
 import { h, fill, errorBox, when, confirmDialog, field, pretty } from "./ui.js";
 import { api, ApiError } from "./api.js";
+import { poll } from "./live.js";
 import { createEditor } from "./editor.js";
 import { diffView } from "./diff.js";
 import { integrations } from "./catalog.js";
@@ -247,11 +248,32 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     h("h2", {}, "Replay every failure since…"),
     h("p", { class: "muted" }, "After fixing the script or the endpoint, send the failed deliveries again through the current script."),
     field("Since", since), h("button", { type: "submit" }, "Replay failures"), replayMsg);
+  // While a replay runs, the count of failures left (GET .../failures) falls
+  // as the worker claims and delivers each one: a live progress count.
+  let progress = null;
+  const stopProgress = () => { if (progress) { progress.stop(); progress = null; } };
   replay.addEventListener("submit", async (e) => {
     e.preventDefault();
+    stopProgress();
     try {
-      const r = await api("POST", path + "/replay", { since: new Date(since.value).toISOString(), status: "failed" });
-      fill(replayMsg, h("p", { class: "okmsg" }, r.replayed ? `Replaying ${r.replayed}${r.more ? "+" : ""} failed deliveries at up to ${r.per_second} per second.` : "No failed deliveries since then: nothing to replay."));
+      const from = new Date(since.value).toISOString();
+      const r = await api("POST", path + "/replay", { since: from, status: "failed" });
+      if (!r.replayed) { fill(replayMsg, h("p", { class: "okmsg" }, "No failed deliveries since then: nothing to replay.")); return; }
+      const total = r.replayed, more = r.more ? "+" : "";
+      const show = (left) => fill(replayMsg, h("p", { class: "okmsg", role: "status" },
+        `Replayed ${Math.max(0, total - left)} of ${total}${more} failed deliveries` +
+        (left > 0 ? ` (${left} still failed; up to ${r.per_second} per second)` : ": all delivered.")));
+      show(total);
+      let last = total, still = 0;
+      progress = poll(async () => {
+        const f = await api("GET", path + "/failures?since=" + encodeURIComponent(from));
+        show(f.failed);
+        if (f.failed === 0 || (f.failed === last && ++still > 20)) stopProgress();
+        else if (f.failed !== last) still = 0;
+        const changed = f.failed !== last;
+        last = f.failed;
+        return changed;
+      });
     } catch (err) { fill(replayMsg, errorBox(err)); }
   });
 
@@ -271,7 +293,7 @@ export async function destinationPage({ main, go, setStop, setLeaveGuard }, id) 
     replay,
     h("details", {}, h("summary", {}, "Settings"), settings));
   await loadVersions();
-  setStop(() => { document.removeEventListener("keydown", onKey); editor.destroy(); });
+  setStop(() => { stopProgress(); document.removeEventListener("keydown", onKey); editor.destroy(); });
 }
 
 /** logsView shows the script's console output, or says there was none. */
