@@ -114,6 +114,15 @@ func TestResendEndToEnd(t *testing.T) {
 	checkRetried(t, f, dest, ev,
 		providerReply{status: 429, header: map[string]string{"Retry-After": "1", "ratelimit-limit": "5", "ratelimit-remaining": "0", "ratelimit-reset": "1"}, body: `{"statusCode":429,"name":"rate_limit_exceeded","message":"Too many requests. You can only make 5 requests per second."}`},
 		providerReply{status: 500, body: `{"statusCode":500,"name":"application_error","message":"An unexpected error occurred."}`})
+	// The first request with this Idempotency-Key is still in progress:
+	// Resend says to retry, and the retry gets the first one's answer.
+	f.answerNext(providerReply{status: 409, body: `{"statusCode":409,"name":"concurrent_idempotent_requests","message":"Same idempotency key used while original request is still in progress."}`})
+	if o := deliverOnce(t, f.Client(), dest, ev); o.Kind != outbound.Retry || o.StatusCode != 409 {
+		t.Errorf("409 concurrent_idempotent_requests: %+v, want a retry", o)
+	}
+	// The same key with another body: permanent.
+	f.answerNext(providerReply{status: 409, body: `{"statusCode":409,"name":"invalid_idempotent_request","message":"Same idempotency key used with a different request payload."}`})
+	expectOutcome(t, "key reused", deliverOnce(t, f.Client(), dest, ev), outbound.Permanent, 409, "invalid_idempotent_request")
 	// A sender on an unverified domain: permanent, Resend's words kept.
 	f.answerNext(providerReply{status: 403, body: `{"statusCode":403,"name":"validation_error","message":"The acme.example domain is not verified. Please, add and verify your domain on https://resend.com/domains"}`})
 	expectOutcome(t, "unverified", deliverOnce(t, f.Client(), dest, ev), outbound.Permanent, 403, "validation_error: The acme.example domain is not verified.")

@@ -56,6 +56,11 @@ type Spec struct {
 	// already took this very request (Loops answers 409 to a reused
 	// Idempotency-Key), so Classify counts it as delivered, not failed.
 	Accepted func(status int, body []byte) bool `json:"-"`
+	// Transient, when set, reports a 4xx answer the provider documents as
+	// worth retrying (Resend answers 409 concurrent_idempotent_requests while
+	// the first request with the same Idempotency-Key is still in progress),
+	// so Classify retries it instead of failing it permanently.
+	Transient func(status int, body []byte) bool `json:"-"`
 	// Validate, when set, checks a destination's config beyond Required
 	// (e.g. that a signing secret decodes), so a bad value is refused when
 	// it is saved rather than failing every delivery.

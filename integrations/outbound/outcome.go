@@ -72,7 +72,8 @@ func Classify(resp *http.Response, body []byte, err error, spec Spec, now time.T
 		// an Idempotency-Key it has seen): an earlier attempt got through.
 		o.Kind = Delivered
 		return o
-	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500,
+		spec.Transient != nil && spec.Transient(code, body):
 		o.Kind = Retry
 		o.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	case code == http.StatusGone:

@@ -155,3 +155,17 @@ func TestClassifyAccepted(t *testing.T) {
 		t.Fatalf("400 with a 409-only mark: %+v", o)
 	}
 }
+
+// A 4xx the integration marks as transient (Resend's 409 while the first
+// request with the same key is in progress) is retried, with Retry-After.
+func TestClassifyTransient(t *testing.T) {
+	spec := outbound.Spec{Transient: func(code int, body []byte) bool { return code == 409 && string(body) == "busy" }}
+	r := response(409, "")
+	r.Header.Set("Retry-After", "7")
+	if o := outbound.Classify(r, []byte("busy"), nil, spec, now); o.Kind != outbound.Retry || o.RetryAfter != 7*time.Second {
+		t.Fatalf("409 marked transient: %+v", o)
+	}
+	if o := outbound.Classify(response(409, ""), []byte("other"), nil, spec, now); o.Kind != outbound.Permanent {
+		t.Fatalf("409 not marked: %+v", o)
+	}
+}

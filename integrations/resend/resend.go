@@ -62,6 +62,7 @@ var Spec = outbound.Spec{
 	},
 	Validate:     validate,
 	ErrorMessage: errorMessage,
+	Transient:    inProgress,
 }
 
 var notifyEvents = []string{
@@ -106,4 +107,18 @@ func errorMessage(body []byte) string {
 		return e.Name + ": " + e.Message
 	}
 	return e.Message
+}
+
+// inProgress reports Resend's 409 concurrent_idempotent_requests: a request
+// with the same Idempotency-Key is still being processed, so this one is
+// retried later (its answer will then be the first request's). Resend's other
+// 409, invalid_idempotent_request (same key, another body), stays permanent.
+func inProgress(status int, body []byte) bool {
+	if status != 409 {
+		return false
+	}
+	var e struct {
+		Name string `json:"name"`
+	}
+	return json.Unmarshal(body, &e) == nil && e.Name == "concurrent_idempotent_requests"
 }
