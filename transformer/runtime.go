@@ -24,6 +24,7 @@ type jsRuntime struct {
 	describe goja.Callable // prelude's describe(e)
 	wrapper  goja.Value    // the script body as a function returning handler
 	console  *console
+	payload  payloadDecoder // decodes each run's payload, reusing its buffers
 
 	memoryKilled bool // the heap watchdog interrupted the last run
 }
@@ -131,7 +132,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		if len(raw) == 0 {
 			raw = json.RawMessage("null")
 		}
-		parsed, perr := decodePayload(vm, raw)
+		parsed, perr := decodePayload(vm, &rt.payload, raw)
 		if perr != nil {
 			parsed, perr = rt.parse(goja.Undefined(), vm.ToValue(string(raw)))
 		}
