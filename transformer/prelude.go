@@ -223,10 +223,7 @@ for (const E of [Error, TypeError, RangeError, SyntaxError, ReferenceError, Eval
 enableOverride(FunctionProto, 'toString');
 enableOverride(Array.prototype, 'toString');
 
-const runFn = function run(wrapper, method, url, eventType, payload, envKV) {
-  const env = {};
-  for (let i = 0; i < envKV.length; i += 2) env[envKV[i]] = envKV[i + 1];
-  freeze(env);
+const runFn = function run(wrapper, method, url, eventType, payload, env) {
   const webhook = { method: method, url: url, payload: payload, eventType: eventType, env: env };
   const handler = wrapper();
   if (typeof handler !== 'function') return ['nohandler'];

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -25,6 +26,13 @@ type jsRuntime struct {
 	wrapper  goja.Value    // the script body as a function returning handler
 	console  *console
 	payload  payloadDecoder // decodes each run's payload, reusing its buffers
+	freeze   goja.Callable  // Object.freeze
+
+	// env is the frozen webhook.env object of the last run, built from
+	// envOf. A frozen object with a frozen prototype carries nothing from
+	// one run to the next, so runs with the same variables share it.
+	env   *goja.Object
+	envOf map[string]string
 
 	memoryKilled bool // the heap watchdog interrupted the last run
 }
@@ -90,6 +98,7 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 		return nil, fmt.Errorf("transformer: loading script: %w", err)
 	}
 	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
+	rt.freeze = freeze
 	wo := w.ToObject(vm)
 	if _, err := freeze(goja.Undefined(), wo.Get("prototype")); err != nil {
 		return nil, fmt.Errorf("transformer: loading script: %w", err)
@@ -149,7 +158,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 			method = "POST"
 		}
 		out, cerr := rt.run(goja.Undefined(), rt.wrapper, vm.ToValue(method), vm.ToValue(in.URL),
-			vm.ToValue(in.EventType), parsed, envArray(vm, in.Env))
+			vm.ToValue(in.EventType), parsed, rt.envObject(in.Env))
 		if cerr != nil {
 			jsErr = cerr
 			if !isUncatchable(cerr) {
@@ -303,22 +312,30 @@ func checkURL(raw string) error {
 	return nil
 }
 
-// envArray flattens env into [k1, v1, k2, v2, ...], keys sorted so the
-// script sees a stable key order.
-func envArray(vm *goja.Runtime, env map[string]string) goja.Value {
-	if len(env) == 0 {
-		return vm.NewArray()
+// envObject returns webhook.env for env: a frozen plain object, keys sorted
+// so the script sees a stable key order. It is built again only when env
+// differs from the last run's. It runs inside the run's guarded call, so a
+// panic from goja is caught there.
+func (rt *jsRuntime) envObject(env map[string]string) *goja.Object {
+	if rt.env != nil && maps.Equal(env, rt.envOf) {
+		return rt.env
 	}
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	kv := make([]any, 0, 2*len(keys))
+	o := rt.vm.NewObject()
 	for _, k := range keys {
-		kv = append(kv, k, env[k])
+		if err := o.Set(k, env[k]); err != nil {
+			panic(rt.vm.NewGoError(err))
+		}
 	}
-	return vm.NewArray(kv...)
+	if _, err := rt.freeze(goja.Undefined(), o); err != nil {
+		panic(err)
+	}
+	rt.env, rt.envOf = o, maps.Clone(env)
+	return o
 }
 
 // scriptPosition finds the innermost frame in the merchant's code.
