@@ -6,15 +6,16 @@ package transformer
 //
 //   - run(wrapper, method, url, eventType, payload, env) calls the
 //     script's wrapper to get a fresh handler, calls it, and reduces the
-//     result to plain values (a status array) so that Go never reads a
-//     script-owned object and so never triggers a script getter outside the
-//     guarded call.
+//     result to plain values (a status array, and the payload's JSON bytes
+//     written by encodePayload) so that Go never reads a script-owned
+//     object and so never triggers a script getter outside the guarded
+//     call.
 //   - describe(thrown) renders a thrown value as "Name: message" without
 //     letting a hostile toString escape.
 //
 // After it returns the runtime's built-ins and global object are frozen, so
 // a run cannot leave behind a mutated prototype or global for the next run.
-const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL) {
+const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL, encodePayload) {
 'use strict';
 const G = globalThis;
 const apply = Reflect.apply, Reflect_apply = Reflect.apply, defineProperty = Object.defineProperty,
@@ -255,14 +256,14 @@ const runFn = function run(wrapper, method, url, eventType, payload, env) {
   if (p === undefined || typeof p === 'function' || typeof p === 'symbol') {
     return ['invalid', 'payload must be a JSON value, got ' + typeof p];
   }
-  let body;
+  let encoded;
   try {
-    body = stringify(p);
+    encoded = encodePayload(p); // JSON.stringify's bytes, kept in Go (output.go)
   } catch (e) {
     return ['invalid', 'payload cannot be encoded as JSON: ' + describeFn(e)];
   }
-  if (body === undefined) return ['invalid', 'payload cannot be encoded as JSON'];
-  return ['ok', m, u, hkv, body];
+  if (!encoded) return ['invalid', 'payload cannot be encoded as JSON'];
+  return ['ok', m, u, hkv];
 };
 
 const describeFn = function describe(e) {

@@ -25,8 +25,9 @@ type jsRuntime struct {
 	describe goja.Callable // prelude's describe(e)
 	wrapper  goja.Value    // the script body as a function returning handler
 	console  *console
-	payload  payloadDecoder // decodes each run's payload, reusing its buffers
-	freeze   goja.Callable  // Object.freeze
+	payload  payloadDecoder  // decodes each run's payload, reusing its buffers
+	output   *payloadEncoder // encodes each run's output payload, reusing its buffer
+	freeze   goja.Callable   // Object.freeze
 
 	// env is the frozen webhook.env object of the last run, built from
 	// envOf. A frozen object with a frozen prototype carries nothing from
@@ -78,9 +79,10 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
 	pf, _ := goja.AssertFunction(pv)
+	rt.output = newPayloadEncoder(vm, e.opts.MaxStringLen, e.opts.MaxArrayLen)
 	fns, err := pf(goja.Undefined(), rt.console.object(vm), helpers,
 		vm.ToValue(e.opts.MaxStringLen), vm.ToValue(e.opts.MaxArrayLen), vm.ToValue(sizeLimitMarker),
-		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal))
+		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal), vm.ToValue(rt.output.encode))
 	if err != nil {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
@@ -235,7 +237,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		return res, reusable, err
 	}
 
-	res, err = e.result(status, in, logs)
+	res, err = e.result(status, rt.output.bytes(), in, logs)
 	if err != nil {
 		return Result{}, reusable, err
 	}
@@ -243,9 +245,10 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	return res, reusable, nil
 }
 
-// result turns the prelude's status array into a Result, validating what
-// only Go can check (method set, URL syntax, header syntax, output size).
-func (e *Engine) result(status *goja.Object, in Input, logs []string) (Result, error) {
+// result turns the prelude's status array and the encoded payload into a
+// Result, validating what only Go can check (method set, URL syntax, header
+// syntax, output size).
+func (e *Engine) result(status *goja.Object, body []byte, in Input, logs []string) (Result, error) {
 	invalid := func(format string, args ...any) (Result, error) {
 		return Result{}, &Error{Kind: KindInvalidResult, Message: fmt.Sprintf(format, args...), Logs: logs}
 	}
@@ -290,11 +293,10 @@ func (e *Engine) result(status *goja.Object, in Input, logs []string) (Result, e
 			res.Headers[k] = v
 		}
 	}
-	body := status.Get("4").String()
 	if len(body) > e.opts.MaxOutputBytes {
 		return Result{}, &Error{Kind: KindLimit, Message: fmt.Sprintf("payload is %d bytes once encoded, over the %d-byte output limit", len(body), e.opts.MaxOutputBytes), Logs: logs}
 	}
-	res.Payload = json.RawMessage(body)
+	res.Payload = slices.Clone(body) // body is the runtime's buffer
 	return res, nil
 }
 
