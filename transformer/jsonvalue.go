@@ -290,13 +290,18 @@ func (d *jsonDecoder) str() (string, error) {
 	d.pos++ // "
 	d.escaped = false
 	start := d.pos
+	ascii := true
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
+		if plainByte[c] {
+			d.pos++
+			continue
+		}
 		switch {
 		case c == '"':
 			s := d.data[start:d.pos]
 			d.pos++
-			if !utf8.Valid(s) {
+			if !ascii && !utf8.Valid(s) {
 				return "", errNeedJSParse
 			}
 			if d.check {
@@ -308,10 +313,20 @@ func (d *jsonDecoder) str() (string, error) {
 		case c < 0x20:
 			return "", errNeedJSParse
 		}
+		ascii = false // c ≥ 0x80
 		d.pos++
 	}
 	return "", errNeedJSParse
 }
+
+// plainByte marks the bytes str passes over without a second look: ASCII
+// other than '"', '\' and control characters.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func (d *jsonDecoder) escapedStr(start int) (string, error) {
 	d.escaped = true

@@ -172,6 +172,9 @@ func (l *lazyObject) ensure() {
 		l.index = make(map[string]int, n)
 	}
 	hasIndexKey := false
+	// Repeated keys are rare but must be found: a small object compares a
+	// hash of each key first (sums, on the stack), then the bytes.
+	var sums [lazyIndexMin]uint64
 	for i := 0; i < len(ents); i += memberWords {
 		m := lazyMember{keyStart: ents[i], keyEnd: ents[i+1], span: ents[i+2]}
 		switch {
@@ -183,9 +186,17 @@ func (l *lazyObject) ensure() {
 			m.key = l.name(&m)
 			m.keyStart = -1
 		}
-		if j := l.findMember(&m); j >= 0 { // a repeated key: the last value, the first place
+		var sum uint64
+		var seen []uint64
+		if !big {
+			sum, seen = l.keySum(&m), sums[:len(l.members)]
+		}
+		if j := l.findMember(&m, sum, seen); j >= 0 { // a repeated key: the last value, the first place
 			l.members[j].span = m.span
 			continue
+		}
+		if !big {
+			sums[len(l.members)] = sum
 		}
 		l.members = append(l.members, m)
 		if l.index != nil {
@@ -236,19 +247,45 @@ func (l *lazyObject) is(m *lazyMember, key string) bool {
 	return string(l.d.data[m.keyStart:m.keyEnd]) == key
 }
 
-// findMember finds a member with m's key.
-func (l *lazyObject) findMember(m *lazyMember) int {
-	if m.keyStart < 0 {
+// findMember finds a member with m's key, while ensure lists them. Without
+// the index, sums holds keySum of each member so far.
+func (l *lazyObject) findMember(m *lazyMember, sum uint64, sums []uint64) int {
+	if l.index != nil {
 		return l.find(m.key)
 	}
-	k := l.d.data[m.keyStart:m.keyEnd]
-	for i := range l.members {
-		o := &l.members[i]
-		if o.keyStart >= 0 && bytes.Equal(l.d.data[o.keyStart:o.keyEnd], k) || o.keyStart < 0 && o.key == string(k) {
+	for i, s := range sums {
+		if s == sum && l.sameKey(&l.members[i], m) {
 			return i
 		}
 	}
 	return -1
+}
+
+// sameKey compares two members' keys without making strings.
+func (l *lazyObject) sameKey(a, b *lazyMember) bool {
+	switch {
+	case a.keyStart >= 0 && b.keyStart >= 0:
+		return bytes.Equal(l.d.data[a.keyStart:a.keyEnd], l.d.data[b.keyStart:b.keyEnd])
+	case b.keyStart >= 0:
+		return l.is(b, a.key)
+	}
+	return l.is(a, b.key)
+}
+
+// keySum is a cheap hash of m's key: its length and its first and last
+// bytes, enough to tell almost all the keys of one object apart.
+func (l *lazyObject) keySum(m *lazyMember) uint64 {
+	if m.keyStart < 0 {
+		return sumOf(m.key)
+	}
+	return sumOf(l.d.data[m.keyStart:m.keyEnd])
+}
+
+func sumOf[K string | []byte](k K) uint64 {
+	if len(k) == 0 {
+		return 0
+	}
+	return uint64(len(k))<<16 | uint64(k[0])<<8 | uint64(k[len(k)-1])
 }
 
 func (l *lazyObject) find(key string) int {
