@@ -55,8 +55,15 @@ const (
 	interruptMemory
 )
 
-// newRuntime builds a hardened runtime (see preludeJS) and loads prog into it.
-func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
+// constHandler makes the wrapper of a reusable script: a function that
+// returns the handler made once.
+var constHandler = sync.OnceValue(func() *goja.Program {
+	return goja.MustCompile("handler.js", "(function (h) { return function () { return h; }; })", true)
+})
+
+// newRuntime builds a hardened runtime (see preludeJS) and loads the script
+// into it.
+func (e *Engine) newRuntime(script *compiled) (*jsRuntime, error) {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(e.opts.MaxCallStack)
 	rt := &jsRuntime{vm: vm, console: &console{max: e.opts.MaxLogBytes}}
@@ -93,9 +100,10 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 	rt.global = vm.GlobalObject()
 
 	// Evaluating the program only creates the wrapper function; its body, the
-	// merchant's top level, runs once per Run. Freeze the wrapper so that
-	// arguments.callee cannot carry state from one run to the next.
-	w, err := vm.RunProgram(prog)
+	// merchant's top level, runs once per Run, unless the script is reusable
+	// (see loadReusable). Freeze the wrapper so that arguments.callee cannot
+	// carry state from one run to the next.
+	w, err := vm.RunProgram(script.prog)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: loading script: %w", err)
 	}
@@ -109,7 +117,54 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 		return nil, fmt.Errorf("transformer: loading script: %w", err)
 	}
 	rt.wrapper = w
+	if script.reuse {
+		if err := rt.loadReusable(freeze); err != nil {
+			return nil, err
+		}
+	}
 	return rt, nil
+}
+
+// loadReusable runs the top level of a reusable script (reusableBody) once
+// and makes rt.wrapper return the handler it defined on every run. The
+// handler and its prototype are frozen as well; the check already proved
+// that no script code can reach them. A top level that defines no function
+// handler keeps the ordinary wrapper, which says so on every run.
+func (rt *jsRuntime) loadReusable(freeze goja.Callable) error {
+	wrapper, _ := goja.AssertFunction(rt.wrapper)
+	h, err := wrapper(goja.Undefined())
+	if err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	ho, ok := h.(*goja.Object)
+	if _, callable := goja.AssertFunction(h); !ok || !callable {
+		return nil
+	}
+	if p, ok := ho.Get("prototype").(*goja.Object); ok {
+		if _, err := freeze(goja.Undefined(), p); err != nil {
+			return fmt.Errorf("transformer: loading script: %w", err)
+		}
+	}
+	if _, err := freeze(goja.Undefined(), ho); err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	mk, err := rt.vm.RunProgram(constHandler())
+	if err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	mkf, _ := goja.AssertFunction(mk)
+	w, err := mkf(goja.Undefined(), ho)
+	if err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	wo := w.ToObject(rt.vm)
+	for _, o := range []goja.Value{wo.Get("prototype"), wo} {
+		if _, err := freeze(goja.Undefined(), o); err != nil {
+			return fmt.Errorf("transformer: loading script: %w", err)
+		}
+	}
+	rt.wrapper = w
+	return nil
 }
 
 // runOn runs one event through rt. reusable is false when rt must not go back

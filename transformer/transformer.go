@@ -43,7 +43,6 @@ import (
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
-	"github.com/dop251/goja"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -408,7 +407,7 @@ func (e *Engine) runScript(ctx context.Context, s Script, in Input, weight int64
 
 // program returns the compiled program for key, compiling and caching it on
 // a miss. Two concurrent misses compile twice; the cache keeps one.
-func (e *Engine) program(key scriptKey, code string) (*goja.Program, error) {
+func (e *Engine) program(key scriptKey, code string) (*compiled, error) {
 	if p := e.progs.get(key); p != nil {
 		return p, nil
 	}
