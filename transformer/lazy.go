@@ -1,7 +1,6 @@
 package transformer
 
 import (
-	"bytes"
 	"cmp"
 	"slices"
 	"strconv"
@@ -123,8 +122,8 @@ func (d *jsonDecoder) lazyObject() (goja.Value, error) {
 }
 
 // lazyIndexMin is the member count from which a lazyObject keeps a map
-// from key to position rather than searching its keys.
-const lazyIndexMin = 32
+// from key to position rather than searching its keys' sums.
+const lazyIndexMin = 64
 
 // lazyObject is one JSON object of the payload, as a goja DynamicObject.
 // Its members are taken from the index when the script first touches the
@@ -136,15 +135,18 @@ type lazyObject struct {
 	at  int             // the object's tape entry; -1 once its members are listed
 
 	members []lazyMember // in the order JSON.parse gives: array indexes ascending, then the rest as written
+	keys    []string     // the keys that are not in the payload's bytes as they are
 	index   map[string]int
 }
 
 // lazyMember is one member. A key read from the payload without escapes
-// stays in the payload's bytes (keyStart ≥ 0) until a string is needed.
+// stays in the payload's bytes until a string is needed.
 type lazyMember struct {
+	// keyStart and keyEnd delimit the key in the payload; a negative
+	// keyStart is -(1 + its position in keys).
 	keyStart, keyEnd int32
 	span             int32      // where the member's JSON value starts; -1 for a member the script added
-	key              string     // the key, when keyStart < 0
+	sum              uint32     // keySum of the key
 	val              goja.Value // nil until built or set
 }
 
@@ -152,8 +154,9 @@ type lazyMember struct {
 func (l *lazyObject) stale() bool { return l.gen != l.d.gen }
 
 // ensure lists the members from the index, once. The work is linear in the
-// member count (plus a sort when there are array-index keys): it runs
-// inside one native call, where the run's interrupt cannot reach.
+// member count, plus a sort when there are array-index keys, plus a search
+// among the members with the same key sum: it runs inside one native call,
+// where the run's interrupt cannot reach.
 func (l *lazyObject) ensure() {
 	if l.at < 0 {
 		return
@@ -167,42 +170,27 @@ func (l *lazyObject) ensure() {
 	n := int(tape[at+1])
 	ents := tape[at+2 : at+2+memberWords*n]
 	l.members = make([]lazyMember, 0, n)
-	big := n >= lazyIndexMin
-	if big {
+	if n >= lazyIndexMin {
 		l.index = make(map[string]int, n)
 	}
 	hasIndexKey := false
-	// Repeated keys are rare but must be found: a small object compares a
-	// hash of each key first (sums, on the stack), then the bytes.
-	var sums [lazyIndexMin]uint64
 	for i := 0; i < len(ents); i += memberWords {
 		m := lazyMember{keyStart: ents[i], keyEnd: ents[i+1], span: ents[i+2]}
-		switch {
-		case ents[i+3] != 0: // escapes: decode the key
+		if ents[i+3] != 0 { // escapes: decode the key
 			c := jsonDecoder{data: data, pos: int(m.keyStart) - 1}
-			m.key, _ = c.str()
-			m.keyStart = -1
-		case big:
-			m.key = l.name(&m)
-			m.keyStart = -1
+			key, _ := c.str()
+			m.keyStart = l.keep(key)
 		}
-		var sum uint64
-		var seen []uint64
-		if !big {
-			sum, seen = l.keySum(&m), sums[:len(l.members)]
-		}
-		if j := l.findMember(&m, sum, seen); j >= 0 { // a repeated key: the last value, the first place
+		m.sum = sumOf(l.raw(&m))
+		if j := l.findMember(&m); j >= 0 { // a repeated key: the last value, the first place
 			l.members[j].span = m.span
 			continue
 		}
-		if !big {
-			sums[len(l.members)] = sum
-		}
 		l.members = append(l.members, m)
 		if l.index != nil {
-			l.index[m.key] = len(l.members) - 1
+			l.index[l.name(&m)] = len(l.members) - 1
 		}
-		if !hasIndexKey && (m.keyStart < 0 || isDigit(data[m.keyStart])) {
+		if k := l.raw(&m); !hasIndexKey && len(k) > 0 && isDigit(k[0]) {
 			_, hasIndexKey = arrayIndex(l.name(&m))
 		}
 	}
@@ -228,13 +216,25 @@ func (l *lazyObject) ensure() {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// keep stores a key that is not in the payload's bytes as they are, and
+// returns the keyStart that names it.
+func (l *lazyObject) keep(key string) int32 {
+	l.keys = append(l.keys, key)
+	return int32(-len(l.keys))
+}
+
+// raw returns m's key as bytes, without copying those in the payload.
+func (l *lazyObject) raw(m *lazyMember) []byte {
+	if m.keyStart < 0 {
+		return []byte(l.keys[-m.keyStart-1])
+	}
+	return l.d.data[m.keyStart:m.keyEnd]
+}
+
 // name returns m's key as a string.
 func (l *lazyObject) name(m *lazyMember) string {
 	if m.keyStart < 0 {
-		return m.key
-	}
-	if m.keyStart == m.keyEnd {
-		return ""
+		return l.keys[-m.keyStart-1]
 	}
 	return string(l.d.data[m.keyStart:m.keyEnd])
 }
@@ -242,50 +242,32 @@ func (l *lazyObject) name(m *lazyMember) string {
 // is reports whether m's key is key, without making a string.
 func (l *lazyObject) is(m *lazyMember, key string) bool {
 	if m.keyStart < 0 {
-		return m.key == key
+		return l.keys[-m.keyStart-1] == key
 	}
 	return string(l.d.data[m.keyStart:m.keyEnd]) == key
 }
 
-// findMember finds a member with m's key, while ensure lists them. Without
-// the index, sums holds keySum of each member so far.
-func (l *lazyObject) findMember(m *lazyMember, sum uint64, sums []uint64) int {
+// findMember finds a member with m's key while ensure lists them.
+func (l *lazyObject) findMember(m *lazyMember) int {
 	if l.index != nil {
-		return l.find(m.key)
+		return l.find(l.name(m))
 	}
-	for i, s := range sums {
-		if s == sum && l.sameKey(&l.members[i], m) {
+	for i := range l.members {
+		o := &l.members[i]
+		if o.sum == m.sum && string(l.raw(o)) == string(l.raw(m)) {
 			return i
 		}
 	}
 	return -1
 }
 
-// sameKey compares two members' keys without making strings.
-func (l *lazyObject) sameKey(a, b *lazyMember) bool {
-	switch {
-	case a.keyStart >= 0 && b.keyStart >= 0:
-		return bytes.Equal(l.d.data[a.keyStart:a.keyEnd], l.d.data[b.keyStart:b.keyEnd])
-	case b.keyStart >= 0:
-		return l.is(b, a.key)
-	}
-	return l.is(a, b.key)
-}
-
-// keySum is a cheap hash of m's key: its length and its first and last
+// sumOf is a cheap hash of a key: its length and its first and last
 // bytes, enough to tell almost all the keys of one object apart.
-func (l *lazyObject) keySum(m *lazyMember) uint64 {
-	if m.keyStart < 0 {
-		return sumOf(m.key)
-	}
-	return sumOf(l.d.data[m.keyStart:m.keyEnd])
-}
-
-func sumOf[K string | []byte](k K) uint64 {
+func sumOf[K string | []byte](k K) uint32 {
 	if len(k) == 0 {
 		return 0
 	}
-	return uint64(len(k))<<16 | uint64(k[0])<<8 | uint64(k[len(k)-1])
+	return uint32(len(k))<<16 | uint32(k[0])<<8 | uint32(k[len(k)-1])
 }
 
 func (l *lazyObject) find(key string) int {
@@ -295,8 +277,9 @@ func (l *lazyObject) find(key string) int {
 		}
 		return -1
 	}
+	sum := sumOf(key)
 	for i := range l.members {
-		if l.is(&l.members[i], key) {
+		if m := &l.members[i]; m.sum == sum && l.is(m, key) {
 			return i
 		}
 	}
@@ -306,7 +289,7 @@ func (l *lazyObject) find(key string) int {
 // insert adds a member where an ordinary object would list it: an array
 // index among the indexes, in numeric order; any other key last.
 func (l *lazyObject) insert(key string, v goja.Value) {
-	m := lazyMember{keyStart: -1, span: -1, key: key, val: v}
+	m := lazyMember{keyStart: l.keep(key), span: -1, sum: sumOf(key), val: v}
 	at := len(l.members)
 	if n, ok := arrayIndex(key); ok {
 		at = 0

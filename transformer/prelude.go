@@ -247,10 +247,11 @@ const runFn = function run(wrapper, method, url, eventType, payload, env) {
     if (typeof h !== 'object' || isArray(h)) return ['invalid', 'headers must be an object of strings'];
     hkv = [];
     const hk = objectKeys(h); // an index loop: for-of makes an iterator result per key
-    for (let i = 0; i < hk.length; i++) {
+    for (let i = 0, n = 0; i < hk.length; i++) {
       const k = hk[i], v = h[k];
       if (typeof v !== 'string') return ['invalid', 'header ' + stringify(k) + ' must be a string, got ' + typeof v];
-      apply(origPush, hkv, [k, v]);
+      hkv[n++] = k; // hkv is ours and its prototypes are frozen: no setter can run
+      hkv[n++] = v;
     }
   }
   if (p === undefined || typeof p === 'function' || typeof p === 'symbol') {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,8 @@ type jsRuntime struct {
 	// one run to the next, so runs with the same variables share it.
 	env   *goja.Object
 	envOf map[string]string
+
+	urlOK string // the last URL checkURL accepted
 
 	memoryKilled bool // the heap watchdog interrupted the last run
 }
@@ -292,7 +295,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		return res, reusable, err
 	}
 
-	res, err = e.result(status, rt.output.bytes(), in, logs)
+	res, err = e.result(rt, status, in, logs)
 	if err != nil {
 		return Result{}, reusable, err
 	}
@@ -303,7 +306,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 // result turns the prelude's status array and the encoded payload into a
 // Result, validating what only Go can check (method set, URL syntax, header
 // syntax, output size).
-func (e *Engine) result(status *goja.Object, body []byte, in Input, logs []string) (Result, error) {
+func (e *Engine) result(rt *jsRuntime, status *goja.Object, in Input, logs []string) (Result, error) {
 	invalid := func(format string, args ...any) (Result, error) {
 		return Result{}, &Error{Kind: KindInvalidResult, Message: fmt.Sprintf(format, args...), Logs: logs}
 	}
@@ -333,21 +336,25 @@ func (e *Engine) result(status *goja.Object, body []byte, in Input, logs []strin
 	if u := status.Get("2"); !goja.IsUndefined(u) {
 		res.URL = u.String()
 	}
-	if err := checkURL(res.URL); err != nil {
-		return invalid("url %q: %v", res.URL, err)
+	if res.URL != rt.urlOK {
+		if err := checkURL(res.URL); err != nil {
+			return invalid("url %q: %v", res.URL, err)
+		}
+		rt.urlOK = res.URL
 	}
-	if hv := status.Get("3"); !goja.IsNull(hv) && !goja.IsUndefined(hv) {
-		kv, _ := hv.Export().([]any)
-		res.Headers = make(map[string]string, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			k, _ := kv[i].(string)
-			v, _ := kv[i+1].(string)
+	if hv, ok := status.Get("3").(*goja.Object); ok {
+		n := int(hv.Get("length").ToInteger())
+		res.Headers = make(map[string]string, n/2)
+		for i := 0; i+1 < n; i += 2 {
+			k := hv.Get(strconv.Itoa(i)).String()
+			v := hv.Get(strconv.Itoa(i + 1)).String()
 			if err := CheckHeader(k, v); err != nil {
 				return invalid("%v", err)
 			}
 			res.Headers[k] = v
 		}
 	}
+	body := rt.output.bytes()
 	if len(body) > e.opts.MaxOutputBytes {
 		return Result{}, &Error{Kind: KindLimit, Message: fmt.Sprintf("payload is %d bytes once encoded, over the %d-byte output limit", len(body), e.opts.MaxOutputBytes), Logs: logs}
 	}
