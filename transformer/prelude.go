@@ -76,6 +76,10 @@ method(Array.prototype, 'join', function join(separator) {
 // Every built-in that walks, copies or spreads an array-like by its length
 // refuses lengths above MAX_ARR first.
 const ArrayProto = Array.prototype;
+// The Array methods whose result is the same with an absent argument as
+// with an undefined one (not lastIndexOf, reduce, splice, ...).
+const twoArgs = new Set(['includes', 'indexOf', 'find', 'findIndex', 'findLast', 'findLastIndex', 'some', 'every',
+  'forEach', 'map', 'filter']);
 function capLength(o, what) {
   if (o !== null && o !== undefined && lengthOf(Object(o)) > MAX_ARR) throw tooLong(what + ' length');
 }
@@ -85,10 +89,22 @@ for (const name of ['concat', 'copyWithin', 'every', 'fill', 'filter', 'find', '
   'with', 'keys', 'entries']) {
   const orig = ArrayProto[name];
   if (typeof orig !== 'function') continue;
-  const check = name === 'concat'
-    ? function (self, args) { capLength(self, 'Array.prototype.concat'); for (let i = 0; i < args.length; i++) if (isArray(args[i])) capLength(args[i], 'Array.prototype.concat'); }
-    : function (self) { capLength(self, 'Array.prototype.' + name); };
-  method(ArrayProto, name, { [name]() { check(this, arguments); return apply(orig, this, arguments); } }[name]);
+  const what = 'Array.prototype.' + name;
+  let wrapped;
+  if (name === 'concat') {
+    wrapped = { concat() {
+      capLength(this, what);
+      for (let i = 0; i < arguments.length; i++) if (isArray(arguments[i])) capLength(arguments[i], what);
+      return apply(orig, this, arguments);
+    } }.concat;
+  } else if (twoArgs.has(name)) {
+    // Methods that treat a missing argument as undefined take a fixed
+    // pair: no arguments object and no argument list per call.
+    wrapped = { [name](a, b) { capLength(this, what); return orig.call(this, a, b); } }[name];
+  } else {
+    wrapped = { [name]() { capLength(this, what); return apply(orig, this, arguments); } }[name];
+  }
+  method(ArrayProto, name, wrapped);
 }
 // values is also Array.prototype[Symbol.iterator], used by spread, for-of,
 // destructuring, Array.from, new Set(...) and friends.

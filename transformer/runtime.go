@@ -38,6 +38,8 @@ type jsRuntime struct {
 
 	urlOK string // the last URL checkURL accepted
 
+	timer *time.Timer // interrupts the run in progress at Options.Timeout
+
 	memoryKilled bool // the heap watchdog interrupted the last run
 }
 
@@ -170,6 +172,10 @@ func (rt *jsRuntime) loadReusable(freeze goja.Callable) error {
 	return nil
 }
 
+// noCancel stands for context.AfterFunc's stop when there is nothing to
+// stop.
+func noCancel() bool { return true }
+
 // runOn runs one event through rt. reusable is false when rt must not go back
 // to the pool: it was interrupted, hit a limit, or a Go panic went through it.
 // alone says no other run can be in flight (Run holds the engine alone), so
@@ -186,8 +192,18 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	_ = global.DefineDataProperty("globalThis", global, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	vm.SetGlobalObject(global)
 
-	timer := time.AfterFunc(e.opts.Timeout, func() { vm.Interrupt(interruptTimeout) })
-	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(interruptCancel) })
+	// The timer is the runtime's own, reset per run: a runtime whose timer
+	// fired is never reused (reusable below).
+	if rt.timer == nil {
+		rt.timer = time.AfterFunc(e.opts.Timeout, func() { vm.Interrupt(interruptTimeout) })
+	} else {
+		rt.timer.Reset(e.opts.Timeout)
+	}
+	timer := rt.timer
+	stopCtx := noCancel
+	if ctx.Done() != nil { // a context that can never be cancelled needs no watcher
+		stopCtx = context.AfterFunc(ctx, func() { vm.Interrupt(interruptCancel) })
+	}
 	watched := e.watch.enter(vm)
 
 	var (
