@@ -6,7 +6,8 @@ package transformer
 //
 //   - run(wrapper, method, url, eventType, payload, env) calls the
 //     script's wrapper to get a fresh handler, calls it, and reduces the
-//     result to plain values (a status array, and the payload's JSON bytes
+//     result to plain values (a status array; for a request, the method,
+//     URL and header strings handed to report, and the payload's JSON bytes
 //     written by encodePayload) so that Go never reads a script-owned
 //     object and so never triggers a script getter outside the guarded
 //     call.
@@ -15,7 +16,7 @@ package transformer
 //
 // After it returns the runtime's built-ins and global object are frozen, so
 // a run cannot leave behind a mutated prototype or global for the next run.
-const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL, encodePayload) {
+const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL, encodePayload, report) {
 'use strict';
 const G = globalThis;
 const apply = Reflect.apply, Reflect_apply = Reflect.apply, defineProperty = Object.defineProperty,
@@ -243,9 +244,9 @@ enableOverride(Array.prototype, 'toString');
 const runFn = function run(wrapper, method, url, eventType, payload, env) {
   const webhook = { method: method, url: url, payload: payload, eventType: eventType, env: env };
   const handler = wrapper();
-  if (typeof handler !== 'function') return ['nohandler'];
+  if (typeof handler !== 'function') return NOHANDLER;
   const out = handler(webhook);
-  if (out === undefined || out === null) return ['cancel'];
+  if (out === undefined || out === null) return CANCEL;
   if (out instanceof PromiseCtor) return ['invalid', 'handler must return the webhook itself, not a Promise: async handlers are not supported'];
   if (typeof out !== 'object' || isArray(out)) {
     return ['invalid', 'handler must return the webhook object (or null to cancel), got ' + (isArray(out) ? 'an array' : typeof out)];
@@ -254,20 +255,18 @@ const runFn = function run(wrapper, method, url, eventType, payload, env) {
   if (cancel !== undefined && cancel !== null && typeof cancel !== 'boolean') {
     return ['invalid', 'cancel must be a boolean, got ' + typeof cancel];
   }
-  if (cancel === true) return ['cancel'];
+  if (cancel === true) return CANCEL;
   const m = out.method, u = out.url, h = out.headers, p = out.payload;
   if (m !== undefined && typeof m !== 'string') return ['invalid', 'method must be a string, got ' + typeof m];
   if (u !== undefined && typeof u !== 'string') return ['invalid', 'url must be a string, got ' + typeof u];
-  let hkv = null;
-  if (h !== undefined && h !== null) {
+  const hasHeaders = h !== undefined && h !== null;
+  if (hasHeaders) {
     if (typeof h !== 'object' || isArray(h)) return ['invalid', 'headers must be an object of strings'];
-    hkv = [];
     const hk = objectKeys(h); // an index loop: for-of makes an iterator result per key
-    for (let i = 0, n = 0; i < hk.length; i++) {
+    for (let i = 0; i < hk.length; i++) {
       const k = hk[i], v = h[k];
       if (typeof v !== 'string') return ['invalid', 'header ' + stringify(k) + ' must be a string, got ' + typeof v];
-      hkv[n++] = k; // hkv is ours and its prototypes are frozen: no setter can run
-      hkv[n++] = v;
+      report.header(k, v);
     }
   }
   if (p === undefined || typeof p === 'function' || typeof p === 'symbol') {
@@ -280,8 +279,11 @@ const runFn = function run(wrapper, method, url, eventType, payload, env) {
     return ['invalid', 'payload cannot be encoded as JSON: ' + describeFn(e)];
   }
   if (!encoded) return ['invalid', 'payload cannot be encoded as JSON'];
-  return ['ok', m, u, hkv];
+  report.request(m, u, hasHeaders);
+  return OK;
 };
+// The constant answers of run(), made once (frozen below with the rest).
+const OK = ['ok'], CANCEL = ['cancel'], NOHANDLER = ['nohandler'];
 
 const describeFn = function describe(e) {
   try {
@@ -304,7 +306,8 @@ const describeFn = function describe(e) {
 const roots = [G, getPrototypeOf(function* () {}), getPrototypeOf(async function () {}),
   getPrototypeOf([][Symbol.iterator]()),
   getPrototypeOf(new Map()[Symbol.iterator]()), getPrototypeOf(new Set()[Symbol.iterator]()),
-  getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf('a'.matchAll(/a/g)), runFn, describeFn, stringify];
+  getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf('a'.matchAll(/a/g)), runFn, describeFn, stringify,
+  OK, CANCEL, NOHANDLER, report];
 const seen = new Set();
 while (roots.length) {
   const o = roots.pop();

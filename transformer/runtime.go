@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +38,14 @@ type jsRuntime struct {
 	urlOK string // the last URL checkURL accepted
 
 	timer *time.Timer // interrupts the run in progress at Options.Timeout
+
+	// request is what the prelude's run() reports of the request the
+	// handler asked for (report.request and report.header).
+	request struct {
+		method, url goja.Value // undefined when the script left them
+		hasHeaders  bool
+		headers     []string // name, value, name, value, ...
+	}
 
 	memoryKilled bool // the heap watchdog interrupted the last run
 }
@@ -92,9 +99,18 @@ func (e *Engine) newRuntime(script *compiled) (*jsRuntime, error) {
 	}
 	pf, _ := goja.AssertFunction(pv)
 	rt.output = newPayloadEncoder(vm, e.opts.MaxStringLen, e.opts.MaxArrayLen)
+	report := vm.NewObject()
+	_ = report.Set("request", func(c goja.FunctionCall) goja.Value {
+		rt.request.method, rt.request.url, rt.request.hasHeaders = c.Argument(0), c.Argument(1), c.Argument(2).ToBoolean()
+		return goja.Undefined()
+	})
+	_ = report.Set("header", func(c goja.FunctionCall) goja.Value {
+		rt.request.headers = append(rt.request.headers, c.Argument(0).String(), c.Argument(1).String())
+		return goja.Undefined()
+	})
 	fns, err := pf(goja.Undefined(), rt.console.object(vm), helpers,
 		vm.ToValue(e.opts.MaxStringLen), vm.ToValue(e.opts.MaxArrayLen), vm.ToValue(sizeLimitMarker),
-		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal), vm.ToValue(rt.output.encode))
+		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal), vm.ToValue(rt.output.encode), report)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
@@ -184,6 +200,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	start := time.Now()
 	vm := rt.vm
 	rt.console.reset()
+	rt.request.headers = rt.request.headers[:0]
 
 	// A fresh global object per run, inheriting the frozen built-ins: globals
 	// a run creates (globalThis.x = 1, or x = 1 in sloppy mode) die with it.
@@ -336,8 +353,9 @@ func (e *Engine) result(rt *jsRuntime, status *goja.Object, in Input, logs []str
 	}
 	var res Result
 	res.Method = in.Method
-	if m := status.Get("1"); !goja.IsUndefined(m) {
-		res.Method = m.String()
+	req := &rt.request
+	if !goja.IsUndefined(req.method) {
+		res.Method = req.method.String()
 	}
 	res.Method = strings.ToUpper(res.Method)
 	if res.Method == "" {
@@ -349,8 +367,8 @@ func (e *Engine) result(rt *jsRuntime, status *goja.Object, in Input, logs []str
 		return invalid("method must be POST, PUT or PATCH, got %q", res.Method)
 	}
 	res.URL = in.URL
-	if u := status.Get("2"); !goja.IsUndefined(u) {
-		res.URL = u.String()
+	if !goja.IsUndefined(req.url) {
+		res.URL = req.url.String()
 	}
 	if res.URL != rt.urlOK {
 		if err := checkURL(res.URL); err != nil {
@@ -358,12 +376,10 @@ func (e *Engine) result(rt *jsRuntime, status *goja.Object, in Input, logs []str
 		}
 		rt.urlOK = res.URL
 	}
-	if hv, ok := status.Get("3").(*goja.Object); ok {
-		n := int(hv.Get("length").ToInteger())
-		res.Headers = make(map[string]string, n/2)
-		for i := 0; i+1 < n; i += 2 {
-			k := hv.Get(strconv.Itoa(i)).String()
-			v := hv.Get(strconv.Itoa(i + 1)).String()
+	if req.hasHeaders {
+		res.Headers = make(map[string]string, len(req.headers)/2)
+		for i := 0; i+1 < len(req.headers); i += 2 {
+			k, v := req.headers[i], req.headers[i+1]
 			if err := CheckHeader(k, v); err != nil {
 				return invalid("%v", err)
 			}
