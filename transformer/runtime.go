@@ -37,6 +37,13 @@ type jsRuntime struct {
 
 	urlOK string // the last URL checkURL accepted
 
+	// strs keeps the JS strings of the last run's method, URL and event
+	// type (str): strings are immutable, and most runs repeat them.
+	strs [3]struct {
+		s string
+		v goja.Value
+	}
+
 	timer *time.Timer // interrupts the run in progress at Options.Timeout
 
 	// request is what the prelude's run() reports of the request the
@@ -188,6 +195,15 @@ func (rt *jsRuntime) loadReusable(freeze goja.Callable) error {
 	return nil
 }
 
+// str returns s as a JS string, reusing the last one made in slot i.
+func (rt *jsRuntime) str(i int, s string) goja.Value {
+	c := &rt.strs[i]
+	if c.v == nil || c.s != s {
+		c.s, c.v = s, rt.vm.ToValue(s)
+	}
+	return c.v
+}
+
 // noCancel stands for context.AfterFunc's stop when there is nothing to
 // stop.
 func noCancel() bool { return true }
@@ -250,8 +266,8 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		if method == "" {
 			method = "POST"
 		}
-		out, cerr := rt.run(goja.Undefined(), rt.wrapper, vm.ToValue(method), vm.ToValue(in.URL),
-			vm.ToValue(in.EventType), parsed, rt.envObject(in.Env))
+		out, cerr := rt.run(goja.Undefined(), rt.wrapper, rt.str(0, method), rt.str(1, in.URL),
+			rt.str(2, in.EventType), parsed, rt.envObject(in.Env))
 		if cerr != nil {
 			jsErr = cerr
 			if !isUncatchable(cerr) {
