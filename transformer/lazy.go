@@ -16,6 +16,22 @@ type payloadDecoder struct {
 	jsonDecoder
 	index payloadIndex
 	gen   uint64
+	// members holds the members of every lazy object of the run, each
+	// object's a slice of it with its own capacity.
+	members []lazyMember
+}
+
+// membersFor returns room for n members, from d.members while it has some.
+func (d *payloadDecoder) membersFor(n int) []lazyMember {
+	if cap(d.members)-len(d.members) < n {
+		if n > maxKeptEntries/4 {
+			return make([]lazyMember, 0, n)
+		}
+		d.members = make([]lazyMember, 0, max(2*cap(d.members), 64, n))
+	}
+	start := len(d.members)
+	d.members = d.members[:start+n]
+	return d.members[start : start : start+n]
 }
 
 // payloadIndex is where the members of each JSON object of a payload are,
@@ -36,7 +52,20 @@ type payloadIndex struct {
 const memberWords = 4
 
 func (x *payloadIndex) reset() {
-	x.objStart, x.objAt, x.tape, x.pending = x.objStart[:0], x.objAt[:0], x.tape[:0], x.pending[:0]
+	x.objStart, x.objAt, x.tape, x.pending = keep(x.objStart), keep(x.objAt), keep(x.tape), keep(x.pending)
+}
+
+// maxKeptEntries bounds what a runtime keeps of each buffer between runs,
+// so that one huge payload does not stay in memory in every idle runtime.
+const maxKeptEntries = 16 << 10
+
+// keep empties buf for the next run, or drops it if it grew too big.
+func keep[T any](buf []T) []T {
+	if cap(buf) > maxKeptEntries {
+		return nil
+	}
+	clear(buf) // let the last run's values go
+	return buf[:0]
 }
 
 // open records an object starting at pos and returns its slot and the mark
@@ -93,6 +122,7 @@ func (x *payloadIndex) object(pos int) (int, bool) {
 func decodePayload(vm *goja.Runtime, d *payloadDecoder, data []byte) (goja.Value, error) {
 	d.gen++
 	d.index.reset()
+	d.members = keep(d.members)
 	d.jsonDecoder = jsonDecoder{data: data, buf: d.buf, check: true, pd: d}
 	d.skipSpace()
 	if d.pos < len(data) && data[d.pos] == '{' {
@@ -169,7 +199,7 @@ func (l *lazyObject) ensure() {
 	tape, data := l.d.index.tape, l.d.data
 	n := int(tape[at+1])
 	ents := tape[at+2 : at+2+memberWords*n]
-	l.members = make([]lazyMember, 0, n)
+	l.members = l.d.membersFor(n)
 	if n >= lazyIndexMin {
 		l.index = make(map[string]int, n)
 	}
