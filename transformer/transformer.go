@@ -352,11 +352,11 @@ func (e *Engine) Run(ctx context.Context, s Script, in Input) (Result, error) {
 	if isPreview(ctx) {
 		slots = e.previews
 	}
-	release, err := slots.acquire(ctx, s.TenantID)
+	held, err := slots.acquire(ctx, s.TenantID)
 	if err != nil {
 		return Result{}, fmt.Errorf("transformer: waiting for a run slot: %w", err)
 	}
-	defer release()
+	defer slots.release(held)
 
 	res, err := e.runScript(ctx, s, in, 1)
 	if errors.Is(err, errMemoryPressure) {
