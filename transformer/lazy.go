@@ -17,8 +17,24 @@ type payloadDecoder struct {
 	index payloadIndex
 	gen   uint64
 	// members holds the members of every lazy object of the run, each
-	// object's a slice of it with its own capacity.
+	// object's a slice of it with its own capacity; objects holds the
+	// objects.
 	members []lazyMember
+	objects []lazyObject
+}
+
+// newObject returns a zero lazyObject, from d.objects while it has room.
+// A full buffer is replaced, never grown in place: the objects already
+// handed out keep pointing into the old one.
+func (d *payloadDecoder) newObject() *lazyObject {
+	if len(d.objects) == cap(d.objects) {
+		if cap(d.objects) >= maxKeptEntries/4 {
+			return &lazyObject{}
+		}
+		d.objects = make([]lazyObject, 0, max(16, 2*cap(d.objects)))
+	}
+	d.objects = d.objects[:len(d.objects)+1]
+	return &d.objects[len(d.objects)-1]
 }
 
 // membersFor returns room for n members, from d.members while it has some.
@@ -123,6 +139,7 @@ func decodePayload(vm *goja.Runtime, d *payloadDecoder, data []byte) (goja.Value
 	d.gen++
 	d.index.reset()
 	d.members = keep(d.members)
+	d.objects = keep(d.objects)
 	d.jsonDecoder = jsonDecoder{data: data, buf: d.buf, check: true, pd: d}
 	d.skipSpace()
 	if d.pos < len(data) && data[d.pos] == '{' {
@@ -146,7 +163,8 @@ func (d *jsonDecoder) lazyObject() (goja.Value, error) {
 	if !ok { // cannot happen: the payload was checked
 		return nil, errNeedJSParse
 	}
-	lo := &lazyObject{d: pd, gen: pd.gen, at: at}
+	lo := pd.newObject()
+	lo.d, lo.gen, lo.at = pd, pd.gen, at
 	d.pos = int(pd.index.tape[at])
 	return d.vm.NewDynamicObject(lo), nil
 }
@@ -180,8 +198,10 @@ type lazyMember struct {
 	val              goja.Value // nil until built or set
 }
 
-// stale reports whether l belongs to an earlier run than the decoder's.
-func (l *lazyObject) stale() bool { return l.gen != l.d.gen }
+// stale reports whether l belongs to an earlier run than the decoder's (or
+// was cleared with the decoder's buffers since). No script can reach such
+// an object; this keeps it empty even so.
+func (l *lazyObject) stale() bool { return l.d == nil || l.gen != l.d.gen }
 
 // ensure lists the members from the index, once. The work is linear in the
 // member count, plus a sort when there are array-index keys, plus a search
