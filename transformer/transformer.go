@@ -10,12 +10,16 @@
 // in pooled runtimes kept per (tenant, script version). Each runtime's
 // built-ins are frozen when it is created, and every run gets a fresh global
 // object and re-runs the script body, so a run never sees state left by an
-// earlier run and a tenant never shares a runtime with another. The event
-// reaches the script lazily: each JSON object is built member by member as
-// the script reads it (lazy.go).
+// earlier run and a tenant never shares a runtime with another. A script
+// whose top level only defines what no run can change (reuse.go: the
+// DataFast and Slack templates) has it run once per runtime instead. The
+// event reaches the script lazily: each JSON object is built member by
+// member as the script reads it, from an index made in the one pass that
+// checks the payload (lazy.go); the output payload is encoded in Go,
+// straight to bytes (output.go).
 //
 // Limits, and what enforces each:
-//   - wall time: a timer that calls Interrupt, always stopped; regexp2's
+//   - wall time: a timer per runtime that calls Interrupt, always stopped; regexp2's
 //     match timeout for backtracking regexes, which Interrupt cannot reach;
 //   - call depth: goja's SetMaxCallStackSize;
 //   - memory: size caps on the built-ins that can build a huge value in one
