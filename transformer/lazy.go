@@ -37,6 +37,21 @@ func (d *payloadDecoder) newObject() *lazyObject {
 	return &d.objects[len(d.objects)-1]
 }
 
+// release lets go of the last run's payload and values once the run is
+// over (no script can reach its lazy objects any more); the buffers stay,
+// within bounds, for the next run.
+func (d *payloadDecoder) release() {
+	d.gen++
+	buf := d.buf
+	if cap(buf) > maxKeptEntries {
+		buf = nil
+	}
+	d.jsonDecoder = jsonDecoder{buf: buf}
+	d.index.reset()
+	d.members = keep(d.members)
+	d.objects = keep(d.objects)
+}
+
 // membersFor returns room for n members, from d.members while it has some.
 func (d *payloadDecoder) membersFor(n int) []lazyMember {
 	if cap(d.members)-len(d.members) < n {

@@ -62,8 +62,23 @@ func (e *payloadEncoder) encode(call goja.FunctionCall) goja.Value {
 	return e.vm.ToValue(e.value(call.Argument(0), "", nil))
 }
 
-// bytes returns the last encoded payload; valid until the next encode.
+// bytes returns the last encoded payload; valid until the next encode or
+// trim.
 func (e *payloadEncoder) bytes() []byte { return e.buf }
+
+// maxKeptOutput bounds the buffer a runtime keeps between runs, so that one
+// huge payload does not stay in memory in every idle runtime.
+const maxKeptOutput = 64 << 10
+
+// trim drops what the last encode left: the buffer if it grew past
+// maxKeptOutput, and the objects it visited.
+func (e *payloadEncoder) trim() {
+	if cap(e.buf) > maxKeptOutput {
+		e.buf = nil
+	}
+	clear(e.stack[:cap(e.stack)])
+	e.stack = e.stack[:0]
+}
 
 func (e *payloadEncoder) tooLong(what string) {
 	o, err := e.vm.New(e.rangeError, e.vm.ToValue(what+" "+sizeLimitMarker))

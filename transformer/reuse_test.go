@@ -2,6 +2,8 @@ package transformer
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dop251/goja/parser"
@@ -107,5 +109,40 @@ func TestTopLevelRunsEveryRunUnlessReusable(t *testing.T) {
 		if len(res.Logs) != 1 || res.Logs[0] != "top level" {
 			t.Fatalf("run %d logs %q", i, res.Logs)
 		}
+	}
+}
+
+// A runtime keeps its buffers between runs, but not what one huge run grew
+// them to, and not the run's payload.
+func TestRuntimeBuffersAreBoundedBetweenRuns(t *testing.T) {
+	e := New(Options{Concurrency: 1, MaxInputBytes: 1 << 20, MaxOutputBytes: 1 << 20})
+	var b strings.Builder
+	b.WriteString(`{"big":"` + strings.Repeat(`\u00e9`, 30000) + `"`)
+	for i := range 20000 {
+		fmt.Fprintf(&b, `,"k%d":{"v":%d}`, i, i)
+	}
+	b.WriteString(`}`)
+	code := `function handler(w) { const o = {}; for (const k of Object.keys(w.payload)) o[k] = w.payload[k]; w.payload = o; return w }`
+	s := Script{TenantID: "tenant_a", Code: code}
+	res, err := e.Run(context.Background(), s, simpleInput(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Payload) <= maxKeptOutput {
+		t.Fatalf("output of %d bytes does not exercise the bound", len(res.Payload))
+	}
+	rt := e.pool.get(s.key())
+	if rt == nil {
+		t.Fatal("no idle runtime")
+	}
+	d := &rt.payload
+	for name, c := range map[string]int{"output": cap(rt.output.buf), "members": cap(d.members), "objects": cap(d.objects),
+		"tape": cap(d.index.tape), "objStart": cap(d.index.objStart), "string buffer": cap(d.buf)} {
+		if c > maxKeptEntries || name == "output" && c > maxKeptOutput {
+			t.Errorf("%s keeps a capacity of %d", name, c)
+		}
+	}
+	if d.data != nil {
+		t.Error("the runtime still holds the last run's payload")
 	}
 }

@@ -288,6 +288,8 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	memoryKilled, shared := e.watch.leave(watched)
 	rt.memoryKilled = memoryKilled
 	vm.SetGlobalObject(rt.global) // let this run's objects be collected while rt idles
+	defer rt.output.trim()
+	defer rt.payload.release()
 	elapsed := time.Since(start)
 	logs := rt.console.take()
 	res.Logs, res.DurationMS = logs, float64(elapsed)/float64(time.Millisecond)
