@@ -130,6 +130,20 @@ func (k Kind) CheckKey(config json.RawMessage, secret string) error {
 	return nil
 }
 
+// JSONChecker is implemented by a Verifier whose successful Verify has
+// parsed the whole body as one JSON value (topLevelStrings), so that the
+// receiver need not check the body's JSON again.
+type JSONChecker interface{ ChecksJSON() bool }
+
+// ChecksJSON: Verify reads the body through topLevelStrings.
+func (*standardWebhooksVerifier) ChecksJSON() bool { return true }
+
+// ChecksJSON: Verify reads the body through topLevelStrings.
+func (stripeVerifier) ChecksJSON() bool { return true }
+
+// ChecksJSON: Verify reads the body through topLevelStrings.
+func (*cryptomusVerifier) ChecksJSON() bool { return true }
+
 // topLevelStrings reads string fields of a JSON object body. A body that is
 // not a JSON object is ErrBody; a field that is absent or not a string is
 // returned as "" and left for the caller to judge.
