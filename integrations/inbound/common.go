@@ -152,16 +152,31 @@ func topLevelStrings(body []byte, names ...string) (map[string]string, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: body must be a JSON object", ErrBody)
 	}
-	var fields map[string]json.RawMessage
+	var fields map[string]topLevelString
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil, fmt.Errorf("%w: body is not valid JSON: %v", ErrBody, err)
 	}
 	out := make(map[string]string, len(names))
 	for _, n := range names {
-		var s string
-		if raw, ok := fields[n]; ok && json.Unmarshal(raw, &s) == nil {
-			out[n] = s
+		if f, ok := fields[n]; ok {
+			out[n] = string(f)
 		}
 	}
 	return out, nil
+}
+
+// topLevelString decodes a top-level field if it is a string, and ignores
+// any other value without copying it (json.RawMessage would copy the
+// event's whole data object).
+type topLevelString string
+
+func (f *topLevelString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = topLevelString(s)
+	}
+	return nil
 }
