@@ -37,9 +37,12 @@ type benchReq struct {
 	body []byte
 }
 
-func newBenchReceiver(b *testing.B, n int) *benchReceiver {
+func newBenchReceiver(b *testing.B, n int, opts ...queue.ClientOption) *benchReceiver {
 	b.Helper()
 	rs := redistest.Start(b)
+	if len(opts) > 0 {
+		redistest.StartReplica(rs) // for durable acknowledgement
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, PoolSize: 64})
 	b.Cleanup(func() { _ = rdb.Close() })
 	sealer, err := store.NewSealer("bench-secret-key-0123456789")
@@ -47,7 +50,7 @@ func newBenchReceiver(b *testing.B, n int) *benchReceiver {
 		b.Fatal(err)
 	}
 	st := store.New(rdb, sealer, store.Options{})
-	srv := &httpapi.Server{Store: st, Queue: queue.NewClient(rdb, queue.DefaultSchedule()), RootToken: rootToken,
+	srv := &httpapi.Server{Store: st, Queue: queue.NewClient(rdb, queue.DefaultSchedule(), opts...), RootToken: rootToken,
 		Log: zerolog.New(io.Discard), SourceCacheTTL: 2 * time.Second}
 	h := srv.Handler(httpapi.Roles{Receiver: true, API: true})
 	call := func(path, token string, in any) map[string]any {
@@ -116,6 +119,22 @@ func BenchmarkReceiveParallel(b *testing.B) {
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(16) // × GOMAXPROCS (2 here) = 32 in flight
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			br.serve(b, int(next.Add(1)-1))
+		}
+	})
+}
+
+// BenchmarkReceiveAckReplica is BenchmarkReceiveParallel with
+// HOOKSHIFT_ACK_REPLICAS=1 and one local replica: the cost of durable
+// acknowledgement (a barrier write and WAIT per webhook).
+func BenchmarkReceiveAckReplica(b *testing.B) {
+	br := newBenchReceiver(b, b.N, queue.WithDurableAck(queue.DurableAck{Replicas: 1}))
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
