@@ -41,7 +41,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	now := s.now()
-	log := s.reqLog(r).With().Str("source_id", r.PathValue("source_id")).Logger()
+	// One logger context for the request; the event's fields are added to
+	// each line below (another With would copy the context per webhook).
+	reqID, _ := r.Context().Value(requestIDKey{}).(string)
+	log := s.Log.With().Str("request_id", reqID).Str("source_id", r.PathValue("source_id")).Logger()
 
 	ready, err := s.sourceCache().get(ctx, s.Store, r.PathValue("source_id"), now)
 	if errors.Is(err, store.ErrNotFound) {
@@ -106,7 +109,6 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	}
 
 	eventID := store.EventID(src.ID, ev.ID)
-	log = log.With().Str("event_id", eventID).Str("event_type", ev.Type).Logger()
 	// One round trip: the dedupe-marker check (group-committed with the
 	// checks of other requests, receiver_dedupe.go) runs beside the enqueue.
 	// A task still queued is a TaskID conflict; the marker answers for an
@@ -120,7 +122,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	})
 	seen, merr := marker.wait(ctx)
 	if qerr != nil {
-		log.Error().Err(qerr).Msg("receiver cannot enqueue")
+		log.Error().Str("event_id", eventID).Str("event_type", ev.Type).Err(qerr).Msg("receiver cannot enqueue")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 		return src.Kind, "unavailable"
 	}
@@ -128,19 +130,19 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		// The task is durable, so the answer is 2xx (a 503 would make the
 		// platform retry an event already queued); only the duplicate flag
 		// of a late repeat is lost, and the fan-out still drops that repeat.
-		log.Warn().Err(merr).Msg("receiver cannot check the dedupe marker; answering from the enqueue alone")
+		log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(merr).Msg("receiver cannot check the dedupe marker; answering from the enqueue alone")
 	}
 	dup := queued || seen
 	// With durable acknowledgement, a duplicate waits too: its original
 	// may have been answered 503 not_replicated and not be on the replicas yet.
 	if err := s.Queue.AwaitReplicas(ctx); err != nil {
 		if errors.Is(err, queue.ErrNotReplicated) {
-			log.Warn().Err(err).Bool("duplicate", dup).Msg("webhook not acknowledged: replicas did not confirm")
+			log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(err).Bool("duplicate", dup).Msg("webhook not acknowledged: replicas did not confirm")
 			writeError(w, http.StatusServiceUnavailable, "not_replicated",
 				"the event is not yet held by enough Redis replicas; retry later (a retry is answered as a duplicate if it was queued)")
 			return src.Kind, "not_replicated"
 		}
-		log.Error().Err(err).Msg("receiver cannot wait for replicas")
+		log.Error().Str("event_id", eventID).Str("event_type", ev.Type).Err(err).Msg("receiver cannot wait for replicas")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 		return src.Kind, "unavailable"
 	}
@@ -148,7 +150,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	if dup {
 		status = http.StatusOK
 	}
-	log.Info().Bool("duplicate", dup).Msg("webhook accepted")
+	log.Info().Str("event_id", eventID).Str("event_type", ev.Type).Bool("duplicate", dup).Msg("webhook accepted")
 	writeJSON(w, status, receiveResponse{EventID: eventID, Duplicate: dup})
 	if dup {
 		return src.Kind, "duplicate"
