@@ -146,37 +146,29 @@ func (*cryptomusVerifier) ChecksJSON() bool { return true }
 
 // topLevelStrings reads string fields of a JSON object body. A body that is
 // not a JSON object is ErrBody; a field that is absent or not a string is
-// returned as "" and left for the caller to judge.
+// returned as "" and left for the caller to judge. It checks the whole body
+// as JSON in the same single pass (topscan.go), which is why its callers'
+// verifiers are JSONCheckers.
 func topLevelStrings(body []byte, names ...string) (map[string]string, error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: body must be a JSON object", ErrBody)
 	}
-	var fields map[string]topLevelString
-	if err := json.Unmarshal(body, &fields); err != nil {
+	sc := topScan{b: body, names: names, got: make(map[string]string, len(names))}
+	err := sc.value(0)
+	if err == nil {
+		sc.ws()
+		if sc.i != len(body) {
+			err = errTopScan
+		}
+	}
+	if err != nil {
+		// Refused: let encoding/json say why, in its words.
+		var v any
+		if jerr := json.Unmarshal(body, &v); jerr != nil {
+			err = jerr
+		}
 		return nil, fmt.Errorf("%w: body is not valid JSON: %v", ErrBody, err)
 	}
-	out := make(map[string]string, len(names))
-	for _, n := range names {
-		if f, ok := fields[n]; ok {
-			out[n] = string(f)
-		}
-	}
-	return out, nil
-}
-
-// topLevelString decodes a top-level field if it is a string, and ignores
-// any other value without copying it (json.RawMessage would copy the
-// event's whole data object).
-type topLevelString string
-
-func (f *topLevelString) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = topLevelString(s)
-	}
-	return nil
+	return sc.got, nil
 }
