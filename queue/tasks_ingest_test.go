@@ -1,9 +1,13 @@
 package queue
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // The ingest task is written by splicing the body into json.Marshal's
@@ -38,5 +42,20 @@ func TestIngestEncodingMatchesMarshal(t *testing.T) {
 	}
 	if string(back.Body) != string(p.Body) || back.ProviderID != p.ProviderID || !back.ReceivedAt.Equal(p.ReceivedAt) || back.Receipt != "r1" {
 		t.Fatalf("decoded %+v, want %+v", back, p)
+	}
+}
+
+// On Redis Cluster durable acknowledgement refuses (the receiver answers
+// 503) instead of confirming through a WAIT on an unrelated node; without
+// replicas asked for, nothing is waited for.
+func TestAwaitReplicasRefusesOnCluster(t *testing.T) {
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer cc.Close()
+	c := NewClient(cc, DefaultSchedule(), WithDurableAck(DurableAck{Replicas: 1}))
+	if err := c.AwaitReplicas(context.Background()); !errors.Is(err, ErrAckOnCluster) {
+		t.Fatalf("AwaitReplicas on a cluster = %v, want ErrAckOnCluster", err)
+	}
+	if err := NewClient(cc, DefaultSchedule()).AwaitReplicas(context.Background()); err != nil {
+		t.Fatalf("AwaitReplicas without replicas asked for = %v, want nil", err)
 	}
 }
