@@ -58,6 +58,9 @@ type config struct {
 	// alerts (issue 14): one alert per destination and type per window; links to the console
 	AlertWindow time.Duration
 	PublicURL   string
+	// durable acknowledgement (issue 12; config_ack.go)
+	AckReplicas int
+	AckTimeout  time.Duration
 }
 
 func env(name, def string) string {
@@ -152,6 +155,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// alerts
 	fs.DurationVar(&c.AlertWindow, "alert-window", queue.DefaultAlertWindow, "at most one alert per destination and type in this window; the rest are counted into the next (HOOKSHIFT_ALERT_WINDOW)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "scheme://host of the console that alerts link to; empty uses --console-public-url, else no links (HOOKSHIFT_PUBLIC_URL)")
+	// durable acknowledgement
+	fs.IntVar(&c.AckReplicas, "ack-replicas", 0, "answer 2xx only once this many replicas hold the event's task as well as the primary (HOOKSHIFT_ACK_REPLICAS)")
+	fs.DurationVar(&c.AckTimeout, "ack-timeout", queue.DefaultAckTimeout, "how long the receiver waits for --ack-replicas before answering 503 (HOOKSHIFT_ACK_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -159,6 +165,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.Visit(func(f *flag.Flag) { c.addrSet = c.addrSet || f.Name == "addr" || f.Name == "hookshift-addr" })
 	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
 	if err := applyEnv(fs); err != nil {
+		return c, fs, err
+	}
+	if err := checkAck(c); err != nil {
 		return c, fs, err
 	}
 	return c, fs, checkReceiveLimits(c)
