@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 )
 
 // Every Redis key hookshift writes (asynq's own aside) is built here, so the
@@ -44,7 +45,8 @@ import (
 //	P session:SHA256                   str   console session
 //	P layout                           str   "2" once this layout is in place (migrate.go)
 //
-// The layout before hash tags (version 1) is in migrate.go, which copies it.
+// The layout before hash tags (version 1) is at the end of this file; migrate.go
+// copies it to this one.
 
 func (s *Store) tTenant(id string) string { return s.opts.Prefix + "{t:" + id + "}:" }
 func (s *Store) tSource(id string) string { return s.opts.Prefix + "{s:" + id + "}:" }
@@ -94,3 +96,63 @@ func (s *Store) kAttempts(eventID, destID string) string {
 // (sessions.go); kSession a console session. Both are keyed by a SHA-256.
 func (s *Store) kPortalLink(hash string) string { return s.opts.Prefix + "portal:" + hash }
 func (s *Store) kSession(hash string) string    { return s.opts.Prefix + "session:" + hash }
+
+// Layout version 1 (before hash tags): P tenant:ID[:sources|:dests|:events|
+// :ix:KIND:SHA256], P source:ID[:dests], P dest:ID[:rate|:health|:probe|
+// :failed|:versions], P event:ID[:deliveries|:attempts:DEST], P dedupe:ID.
+// P tenants, P token:, P portal: and P session: kept their names.
+
+// layout1Patterns are SCAN patterns that find every key of layout 1.
+func (s *Store) layout1Patterns() []string {
+	p := s.opts.Prefix
+	return []string{p + "tenant:*", p + "source:*", p + "dest:*", p + "event:*", p + "dedupe:*",
+		p + "tenants", p + "token:*", p + "portal:*", p + "session:*"}
+}
+
+// keptName reports a layout-1 key whose name did not change.
+func (s *Store) keptName(key string) bool {
+	rest, _ := strings.CutPrefix(key, s.opts.Prefix)
+	kind, _, _ := strings.Cut(rest, ":")
+	return rest == "tenants" || kind == "token" || kind == "portal" || kind == "session"
+}
+
+// fromLayout1 is the name in this layout of a layout-1 key, and false for a
+// key that is not one (such as a key of this layout).
+func (s *Store) fromLayout1(key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, s.opts.Prefix)
+	if !ok || strings.ContainsAny(rest, "{}") {
+		return "", false
+	}
+	kind, rest, _ := strings.Cut(rest, ":")
+	id, suffix, _ := strings.Cut(rest, ":")
+	if id == "" {
+		return "", false
+	}
+	switch kind {
+	case "tenant":
+		if suffix == "" {
+			return s.kTenant(id), true
+		}
+		return s.tTenant(id) + suffix, true
+	case "source":
+		if suffix == "" {
+			return s.kSource(id), true
+		}
+		return s.tSource(id) + suffix, true
+	case "dest":
+		if suffix == "" {
+			return s.kDest(id), true
+		}
+		return s.tDest(id) + suffix, true
+	case "event":
+		if suffix == "" {
+			return s.kEvent(id), true
+		}
+		return s.tEvent(id) + suffix, true
+	case "dedupe":
+		if suffix == "" {
+			return s.kDedupe(id), true
+		}
+	}
+	return "", false
+}

@@ -189,6 +189,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		TransformVersions: cfg.TransformVersions})
 	if !embedded {
 		warnRedisSettings(ctx, st, log, banner)
+		// Data written before hash-tagged keys is copied once (store/migrate.go).
+		if rep, ran, err := st.EnsureLayout(ctx); err != nil {
+			return fmt.Errorf("upgrade the Redis key layout (hookshift migrate --help): %w", err)
+		} else if ran {
+			log.Info().Int("copied", rep.Copied).Int("present", rep.Present).Msg("redis key layout upgraded")
+		}
 	}
 	schedule := queue.DefaultSchedule()
 	qc := queue.NewClient(rdb, schedule)
