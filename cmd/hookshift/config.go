@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/queue"
 	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 )
@@ -52,6 +53,8 @@ type config struct {
 	// transformer fairness: one tenant's runs at once per pool, and the preview pool's size (0: defaults)
 	TransformTenantRuns  int
 	TransformPreviewRuns int
+	// Redis Cluster (issue 12): delivery queues, chosen by destination
+	DeliveryShards int
 }
 
 func env(name, def string) string {
@@ -142,6 +145,8 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// transformer fairness
 	fs.IntVar(&c.TransformTenantRuns, "transform-tenant-runs", envIntDefault("HOOKSHIFT_TRANSFORM_TENANT_RUNS", 0), "one tenant's transform runs at once, in each of the delivery and preview pools; 0: half of the pool (HOOKSHIFT_TRANSFORM_TENANT_RUNS)")
 	fs.IntVar(&c.TransformPreviewRuns, "transform-preview-runs", envIntDefault("HOOKSHIFT_TRANSFORM_PREVIEW_RUNS", 0), "transform test (preview) runs at once, apart from deliveries; 0: max(2, cores/2) (HOOKSHIFT_TRANSFORM_PREVIEW_RUNS)")
+	// Redis Cluster (issue 12)
+	fs.IntVar(&c.DeliveryShards, "delivery-shards", 1, fmt.Sprintf("delivery queues, chosen by destination, so that on a Redis Cluster they spread over the masters; 1 to %d (HOOKSHIFT_DELIVERY_SHARDS)", queue.MaxDeliveryShards))
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -150,6 +155,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
 	if err := applyEnv(fs); err != nil {
 		return c, fs, err
+	}
+	if c.DeliveryShards < 1 || c.DeliveryShards > queue.MaxDeliveryShards {
+		return c, fs, fmt.Errorf("--delivery-shards (HOOKSHIFT_DELIVERY_SHARDS) is %d; expected 1 to %d", c.DeliveryShards, queue.MaxDeliveryShards)
 	}
 	return c, fs, checkReceiveLimits(c)
 }

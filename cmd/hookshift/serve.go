@@ -197,7 +197,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		}
 	}
 	schedule := queue.DefaultSchedule()
-	qc := queue.NewClient(rdb, schedule)
+	qc := queue.NewClient(rdb, schedule).WithDeliveryShards(cfg.DeliveryShards)
 	defer qc.Close()
 	if err := qc.EnsureQueues(ctx, rdb); err != nil {
 		return fmt.Errorf("create the queues: %w", err)
@@ -208,7 +208,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: queue.Queues(), Ping: st.Ping},
+	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: queue.QueuesIn(rdb, cfg.DeliveryShards), Ping: st.Ping},
 		&metrics.DestinationCollector{Integrations: integrationNames(), Census: func(ctx context.Context) (map[string]int, map[string]int, error) {
 			c, err := st.DestinationCensus(ctx)
 			return c.Disabled, c.CircuitOpen, err
@@ -233,7 +233,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}
 		del := &queue.Deliverer{Store: st, Engine: engine, HTTP: policy.Client(30 * time.Second), Schedule: schedule, Log: log, Metrics: m}
 		rep := &queue.Replayer{Store: st, Client: qc, Log: log}
-		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log}, fan, del, rep)
+		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log, DeliveryShards: cfg.DeliveryShards}, fan, del, rep)
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start workers: %w", err)
 		}
