@@ -80,7 +80,9 @@ func openRedis(url string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("%w; expected redis-cluster://[user:password@]host:port[,host:port...]", err)
 		}
 		opt.Addrs = addrs
-		c = redis.NewClusterClient(opt)
+		cc := redis.NewClusterClient(opt)
+		store.FollowFailover(cc)
+		c = cc
 	} else {
 		opt, err := redis.ParseURL(url)
 		if err != nil {

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"slices"
@@ -33,7 +34,8 @@ func StartCluster(t testing.TB) *Cluster {
 	c := &Cluster{t: t}
 	for range 6 {
 		c.Nodes = append(c.Nodes, Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-port", strconv.Itoa(freePort(t)), "--cluster-node-timeout", "1000"))
+			"--cluster-port", strconv.Itoa(freePort(t)), "--cluster-node-timeout", "1000",
+			"--repl-diskless-sync-delay", "0")) // a replica in sync at once can take over at once
 	}
 	args := []string{"--cluster", "create"}
 	for _, n := range c.Nodes {
@@ -69,7 +71,9 @@ func (c *Cluster) Client() *redis.ClusterClient {
 }
 
 // WaitOK waits until every running node says cluster_state:ok and agrees
-// on three masters covering every slot (after a start or a failover).
+// on three masters covering every slot (after a start or a failover), and
+// every running replica's link to its master is up (a replica that never
+// synced cannot take over).
 func (c *Cluster) WaitOK() {
 	c.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -92,6 +96,10 @@ func (c *Cluster) ok() bool {
 		}
 		cl := redis.NewClient(&redis.Options{Addr: n.Addr})
 		info, err := cl.ClusterInfo(ctx).Result()
+		repl, _ := cl.Info(ctx, "replication").Result()
+		if strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up") {
+			err = errors.New("replica not in sync")
+		}
 		masters := 0
 		if err == nil {
 			for _, line := range strings.Split(c.nodes(cl), "\n") {
@@ -172,4 +180,21 @@ func (c *Cluster) Node(addr string) *Server {
 	}
 	c.t.Fatalf("no cluster node at %s", addr)
 	return nil
+}
+
+// Kill SIGKILLs the node at addr; when it was a master, Kill returns once
+// the other nodes have marked it failed and its replica serves its slots.
+// It reports how long the take-over took.
+func (c *Cluster) Kill(addr string) time.Duration {
+	c.t.Helper()
+	c.Node(addr).Stop()
+	start := time.Now()
+	deadline := start.Add(30 * time.Second)
+	for slices.Contains(c.Masters(), addr) || !c.ok() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("no replica took over %s within 30s", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start)
 }
