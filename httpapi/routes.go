@@ -34,6 +34,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/events/{id}/replay", s.tenantOrRoot(s.replayEvent))
 	mux.HandleFunc("POST /v1/destinations/{id}/replay", s.tenantOnly(s.replayDestination))
 	s.consoleRoutes(mux)
+	s.alertRoutes(mux)
 }
 
 // listIntegrations is the catalog; it holds no secrets and needs no token.

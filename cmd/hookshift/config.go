@@ -53,6 +53,11 @@ type config struct {
 	// transformer fairness: one tenant's runs at once per pool, and the preview pool's size (0: defaults)
 	TransformTenantRuns  int
 	TransformPreviewRuns int
+	// TransformLimits are the sandbox's size and memory limits (config_transform.go).
+	TransformLimits transformLimits
+	// alerts (issue 14): one alert per destination and type per window; links to the console
+	AlertWindow time.Duration
+	PublicURL   string
 	// Redis Cluster (issue 12): delivery queues, chosen by destination
 	DeliveryShards int
 }
@@ -145,6 +150,10 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// transformer fairness
 	fs.IntVar(&c.TransformTenantRuns, "transform-tenant-runs", envIntDefault("HOOKSHIFT_TRANSFORM_TENANT_RUNS", 0), "one tenant's transform runs at once, in each of the delivery and preview pools; 0: half of the pool (HOOKSHIFT_TRANSFORM_TENANT_RUNS)")
 	fs.IntVar(&c.TransformPreviewRuns, "transform-preview-runs", envIntDefault("HOOKSHIFT_TRANSFORM_PREVIEW_RUNS", 0), "transform test (preview) runs at once, apart from deliveries; 0: max(2, cores/2) (HOOKSHIFT_TRANSFORM_PREVIEW_RUNS)")
+	registerTransformLimits(fs, &c.TransformLimits)
+	// alerts
+	fs.DurationVar(&c.AlertWindow, "alert-window", queue.DefaultAlertWindow, "at most one alert per destination and type in this window; the rest are counted into the next (HOOKSHIFT_ALERT_WINDOW)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "scheme://host of the console that alerts link to; empty uses --console-public-url, else no links (HOOKSHIFT_PUBLIC_URL)")
 	// Redis Cluster (issue 12)
 	fs.IntVar(&c.DeliveryShards, "delivery-shards", 1, fmt.Sprintf("delivery queues, chosen by destination, so that on a Redis Cluster they spread over the masters; 1 to %d (HOOKSHIFT_DELIVERY_SHARDS)", queue.MaxDeliveryShards))
 	if err := fs.Parse(args); err != nil {
