@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"store":                 {},
 
 	"internal/redistest": {},
+	"internal/redisconn": {}, // HOOKSHIFT_REDIS_URL → go-redis and asynq clients, for cmd/hookshift
 	"internal/layering":  {},
 	"scripts/testfmt":    {}, // the test runner's progress printer
 }
