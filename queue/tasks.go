@@ -85,12 +85,18 @@ const ingestMaxRetry = 25
 // Client enqueues hookshift's tasks.
 type Client struct {
 	ac       *asynq.Client
+	rdb      redis.UniversalClient
 	schedule Schedule
+	ack      DurableAck // see ack.go
 }
 
 // NewClient returns a Client sharing rdb (closing the Client leaves rdb open).
-func NewClient(rdb redis.UniversalClient, schedule Schedule) *Client {
-	return &Client{ac: asynq.NewClientFromRedisClient(rdb), schedule: schedule}
+func NewClient(rdb redis.UniversalClient, schedule Schedule, opts ...ClientOption) *Client {
+	c := &Client{ac: asynq.NewClientFromRedisClient(rdb), rdb: rdb, schedule: schedule}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Close releases the client.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/queue"
 	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 )
@@ -52,6 +53,9 @@ type config struct {
 	// transformer fairness: one tenant's runs at once per pool, and the preview pool's size (0: defaults)
 	TransformTenantRuns  int
 	TransformPreviewRuns int
+	// durable acknowledgement (issue 12; config_ack.go)
+	AckReplicas int
+	AckTimeout  time.Duration
 }
 
 func env(name, def string) string {
@@ -142,6 +146,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// transformer fairness
 	fs.IntVar(&c.TransformTenantRuns, "transform-tenant-runs", envIntDefault("HOOKSHIFT_TRANSFORM_TENANT_RUNS", 0), "one tenant's transform runs at once, in each of the delivery and preview pools; 0: half of the pool (HOOKSHIFT_TRANSFORM_TENANT_RUNS)")
 	fs.IntVar(&c.TransformPreviewRuns, "transform-preview-runs", envIntDefault("HOOKSHIFT_TRANSFORM_PREVIEW_RUNS", 0), "transform test (preview) runs at once, apart from deliveries; 0: max(2, cores/2) (HOOKSHIFT_TRANSFORM_PREVIEW_RUNS)")
+	// durable acknowledgement
+	fs.IntVar(&c.AckReplicas, "ack-replicas", 0, "answer 2xx only once this many replicas hold the event's task as well as the primary (HOOKSHIFT_ACK_REPLICAS)")
+	fs.DurationVar(&c.AckTimeout, "ack-timeout", queue.DefaultAckTimeout, "how long the receiver waits for --ack-replicas before answering 503 (HOOKSHIFT_ACK_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -149,6 +156,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.Visit(func(f *flag.Flag) { c.addrSet = c.addrSet || f.Name == "addr" || f.Name == "hookshift-addr" })
 	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
 	if err := applyEnv(fs); err != nil {
+		return c, fs, err
+	}
+	if err := checkAck(c); err != nil {
 		return c, fs, err
 	}
 	return c, fs, checkReceiveLimits(c)

@@ -146,6 +146,27 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		}
 		defer sk.close()
 	}
+	if o.compareProcessing {
+		ps, err := loadProcessingBaseline(ctx, rdb, runID, o.processingTasks, o.processingConcurrency, o.drainTimeout)
+		if err != nil {
+			return nil, err
+		}
+		rep.Processing = ps
+	}
+	if o.compareHTTP {
+		ns, err := startLoadNullServer()
+		if err != nil {
+			return nil, err
+		}
+		nt := &loadReceiverTarget{url: ns.url, secret: "whsec_" + "bnVsbC1oYW5kbGVyLWtleS0xMjM0NTY3OA==", kind: kind, body: body, runID: runID + "n", client: client}
+		if o.warmup > 0 {
+			loadGenerate(ctx, o, nt, o.warmup, 0, 0)
+		}
+		st, _ := loadGenerate(ctx, o, nt, o.requests, o.duration, o.rate)
+		st.Target = "null-http"
+		ns.close()
+		rep.NullHTTP = &st
+	}
 	ingest, secret := o.url, o.secret
 	if o.api != "" {
 		var err error
@@ -174,8 +195,14 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 	if rep.Baseline != nil && rep.Baseline.Throughput > 0 {
 		rep.Ratio = math.Round(st.Throughput/rep.Baseline.Throughput*1000) / 1000
 	}
+	if rep.NullHTTP != nil {
+		rep.HTTPRatio = loadRatio(st.Throughput, rep.NullHTTP.Throughput)
+	}
 	if sk != nil {
 		rep.Delivery = loadDrain(ctx, sk, samples, o.drainTimeout)
+		if rep.Processing != nil {
+			rep.ProcessingRatio = loadRatio(rep.Delivery.DeliveredPS, rep.Processing.PerEvent)
+		}
 	}
 	if rdb != nil {
 		m := &loadMemStats{Before: memBefore, Accepted: st.Accepted}

@@ -195,7 +195,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		warnRedisSettings(ctx, st, log, banner)
 	}
 	schedule := queue.DefaultSchedule()
-	qc := queue.NewClient(rdb, schedule)
+	qc := queue.NewClient(rdb, schedule, queue.WithDurableAck(queue.DurableAck{Replicas: cfg.AckReplicas, Timeout: cfg.AckTimeout}))
 	defer qc.Close()
 	if err := qc.EnsureQueues(ctx, rdb); err != nil {
 		return fmt.Errorf("create the queues: %w", err)
