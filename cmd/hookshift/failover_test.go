@@ -141,3 +141,40 @@ func TestSentinelFailoverWithDurableAckLosesNothing(t *testing.T) {
 		t.Fatalf("%d of %d acknowledged events were never delivered with ACK_REPLICAS=1", r.lost, r.acked)
 	}
 }
+
+// Durable acknowledgement end to end, on a Sentinel group: with
+// HOOKSHIFT_ACK_REPLICAS=1 and the only replica stopped, a webhook is answered
+// 503 not_replicated (an answer, bounded by HOOKSHIFT_ACK_TIMEOUT, not a
+// hang); once the replica is back, the same webhook is answered 2xx, and the
+// event is delivered once.
+func TestDurableAckThroughSentinel(t *testing.T) {
+	g := redistest.StartSentinelGroup(t, 1)
+	sink := newCountingSink(t)
+	t.Setenv("HOOKSHIFT_ACK_REPLICAS", "1")
+	t.Setenv("HOOKSHIFT_ACK_TIMEOUT", "500ms")
+	p := startServe(t, g.URL())
+	src := setupSource(t, p, sink.URL)
+	ps := newPoster(t, src)
+	if a := ps.post(p.base, "ack-1"); a.status != http.StatusAccepted {
+		t.Fatalf("with the replica up: %d %s %v", a.status, a.code, a.err)
+	}
+
+	g.Replicas[0].Stop()
+	a := ps.post(p.base, "ack-2")
+	if a.status != http.StatusServiceUnavailable || a.code != "not_replicated" {
+		t.Fatalf("with the replica stopped: %d %s %v, want 503 not_replicated", a.status, a.code, a.err)
+	}
+	t.Logf("replica stopped: 503 %s after %v (HOOKSHIFT_ACK_TIMEOUT=500ms)", a.code, a.took.Round(time.Millisecond))
+
+	g.Replicas[0].Restart()
+	g.Replicas[0].WaitLinkUp()
+	b := ps.post(p.base, "ack-2")
+	if b.status/100 != 2 {
+		t.Fatalf("the same webhook with the replica back: %d %s %v, want 2xx", b.status, b.code, b.err)
+	}
+	waitFor(t, 30*time.Second, "both events delivered", func() bool { return len(sink.missing([]string{b.eventID})) == 0 })
+	time.Sleep(time.Second) // a second delivery, if there were one, would arrive now
+	if d, rep := sink.tally(); d != 2 || rep != 0 {
+		t.Fatalf("sink saw %d events and %d repeats, want 2 and 0", d, rep)
+	}
+}
