@@ -49,6 +49,9 @@ import (
 //	P session:SHA256                   str   console session
 //	P layout                           str   "2" once this layout is in place (migrate.go)
 //
+//	slot {QUEUE}: beside asynq's own keys of a queue (asynq:{QUEUE}:...)
+//	P{QUEUE}:ack-barrier               str   durable ack's barrier write on a cluster (queue/ack.go)
+//
 // The layout before hash tags (version 1) is at the end of this file; migrate.go
 // copies it to this one.
 
@@ -106,6 +109,11 @@ func (s *Store) kAlertWindow(destID, typ string) string {
 func (s *Store) kAlertHeld(destID, typ string) string {
 	return s.tDest(destID) + "alert:" + typ + ":held"
 }
+
+// AckBarrierKey is the key queue's durable acknowledgement writes, with
+// WAIT, on a cluster: in the slot of asynq's keys of queue, so on the master
+// that holds its tasks. It expires by itself.
+func AckBarrierKey(queue string) string { return "hookshift:{" + queue + "}:ack-barrier" }
 
 // kPortalLink holds the tenant id a single-use console sign-in link is for
 // (sessions.go); kSession a console session. Both are keyed by a SHA-256.
