@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookshift/hookshift/store"
 )
 
 // ErrNotReplicated is returned when the replicas a durable acknowledgement
@@ -15,11 +17,6 @@ import (
 // answered as a duplicate); the receiver answers 503 so that the platform
 // retries.
 var ErrNotReplicated = errors.New("the event's task is not confirmed by enough replicas")
-
-// ErrAckOnCluster is AwaitReplicas on Redis Cluster, where the barrier
-// below does not work (see AwaitReplicas): not implemented yet, so every
-// webhook is refused with 503 rather than acknowledged without replicas.
-var ErrAckOnCluster = errors.New("durable acknowledgement (HOOKSHIFT_ACK_REPLICAS) is not implemented on Redis Cluster yet")
 
 // DefaultAckTimeout is how long the receiver waits for replicas by default
 // (HOOKSHIFT_ACK_TIMEOUT).
@@ -63,22 +60,30 @@ const ackBarrierChannel = "hookshift:ack-barrier"
 // the barrier hold everything written before it, the task included, whatever
 // connection wrote it. The same holds for a duplicate whose original was
 // written by another request, which a WAIT on the enqueue's own connection
-// would not cover. On Redis Cluster, PUBLISH is not part of the replication
-// stream and a keyless WAIT goes to any node, so there the barrier must be a
-// write in the task's slot sent to its master: until that exists,
-// AwaitReplicas returns ErrAckOnCluster.
+// would not cover. On Redis Cluster, where PUBLISH is not replicated this
+// way, the barrier is a short-lived key in the ingest queue's slot, written
+// with the WAIT on a connection to that slot's master.
 func (c *Client) AwaitReplicas(ctx context.Context) error {
 	if c.ack.Replicas <= 0 {
 		return nil
 	}
-	if _, ok := c.rdb.(*redis.ClusterClient); ok {
-		// A keyless WAIT would go to any node and confirm at once: refuse
-		// rather than acknowledge what no replica may hold.
-		return ErrAckOnCluster
-	}
 	var wait *redis.Cmd
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Publish(ctx, ackBarrierChannel, "")
+	on := redis.Cmdable(c.rdb)
+	barrier := func(p redis.Pipeliner) { p.Publish(ctx, ackBarrierChannel, "") }
+	if cc, ok := c.rdb.(*redis.ClusterClient); ok {
+		// On a cluster PUBLISH goes over the cluster bus, not the replication
+		// stream: the barrier is a key written on the master of the ingest
+		// queue's slot, where every ingest task is.
+		key := store.AckBarrierKey(QueueIngest)
+		node, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			return fmt.Errorf("wait for %d replicas: find the ingest queue's master: %w", c.ack.Replicas, err)
+		}
+		on = node
+		barrier = func(p redis.Pipeliner) { p.Set(ctx, key, "1", time.Minute) }
+	}
+	_, err := on.Pipelined(ctx, func(p redis.Pipeliner) error {
+		barrier(p)
 		wait = p.Do(ctx, "WAIT", c.ack.Replicas, c.ack.Timeout.Milliseconds())
 		return nil
 	})

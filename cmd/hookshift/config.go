@@ -58,6 +58,8 @@ type config struct {
 	// alerts (issue 14): one alert per destination and type per window; links to the console
 	AlertWindow time.Duration
 	PublicURL   string
+	// Redis Cluster (issue 12): delivery queues, chosen by destination
+	DeliveryShards int
 	// durable acknowledgement (issue 12; config_ack.go)
 	AckReplicas int
 	AckTimeout  time.Duration
@@ -155,6 +157,8 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// alerts
 	fs.DurationVar(&c.AlertWindow, "alert-window", queue.DefaultAlertWindow, "at most one alert per destination and type in this window; the rest are counted into the next (HOOKSHIFT_ALERT_WINDOW)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "scheme://host of the console that alerts link to; empty uses --console-public-url, else no links (HOOKSHIFT_PUBLIC_URL)")
+	// Redis Cluster (issue 12)
+	fs.IntVar(&c.DeliveryShards, "delivery-shards", 1, fmt.Sprintf("delivery queues, chosen by destination, so that on a Redis Cluster they spread over the masters; 1 to %d (HOOKSHIFT_DELIVERY_SHARDS)", queue.MaxDeliveryShards))
 	// durable acknowledgement
 	fs.IntVar(&c.AckReplicas, "ack-replicas", 0, "answer 2xx only once this many replicas hold the event's task as well as the primary (HOOKSHIFT_ACK_REPLICAS)")
 	fs.DurationVar(&c.AckTimeout, "ack-timeout", queue.DefaultAckTimeout, "how long the receiver waits for --ack-replicas before answering 503 (HOOKSHIFT_ACK_TIMEOUT)")
@@ -169,6 +173,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	}
 	if err := checkAck(c); err != nil {
 		return c, fs, err
+	}
+	if c.DeliveryShards < 1 || c.DeliveryShards > queue.MaxDeliveryShards {
+		return c, fs, fmt.Errorf("--delivery-shards (HOOKSHIFT_DELIVERY_SHARDS) is %d; expected 1 to %d", c.DeliveryShards, queue.MaxDeliveryShards)
 	}
 	return c, fs, checkReceiveLimits(c)
 }

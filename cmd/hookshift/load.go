@@ -12,6 +12,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/hookshift/hookshift/internal/redisconn"
 )
 
 // `hookshift load` measures the receiver the way a payment platform loads it:
@@ -82,7 +84,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.baseline, "baseline", false, "run only the bare asynq enqueue baseline (needs --redis-url)")
 	fs.BoolVar(&o.compare, "compare", false, "run the baseline, then the receiver, and print the throughput ratio (needs --redis-url)")
-	fs.StringVar(&o.redisURL, "redis-url", "", "the receiver's Redis (loopback only): baseline target, and INFO memory before/after for bytes per accepted event")
+	fs.StringVar(&o.redisURL, "redis-url", "", "the receiver's Redis, any HOOKSHIFT_REDIS_URL form (loopback only): baseline target, and INFO memory before/after for bytes per accepted event")
 	fs.BoolVar(&o.keep, "keep-baseline", false, "leave the baseline's tasks in Redis (default: delete them after the run)")
 	fs.StringVar(&o.sinkAddr, "sink-addr", "", "run an HTTP sink on this loopback address and measure delivery to it (use with --api, or point a destination at http://ADDR/)")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 2*time.Minute, "with --sink-addr: how long to wait for deliveries after the last request")
@@ -144,8 +146,14 @@ func (o *loadOptions) validate() error {
 		return errors.New("--sink-addr measures deliveries, which the bare baseline does not make")
 	}
 	if o.redisURL != "" {
-		if err := loadLoopbackURL(o.redisURL); err != nil {
+		target, err := redisconn.Parse(o.redisURL)
+		if err != nil {
 			return fmt.Errorf("--redis-url: %w", err)
+		}
+		for _, a := range target.Addrs { // the sentinels or seed nodes too
+			if err := loadLoopbackAddr(a); err != nil {
+				return fmt.Errorf("--redis-url: %w", err)
+			}
 		}
 	}
 	if o.baseline {

@@ -76,7 +76,7 @@ const loadNoopTaskType = "load:noop"
 // loadProcessingBaseline enqueues n no-op tasks to a private queue (outside
 // the timer), then times an asynq server at the given concurrency draining
 // it, and deletes the queue afterwards.
-func loadProcessingBaseline(ctx context.Context, rdb *redis.Client, runID string, n, concurrency int, timeout time.Duration) (*loadProcessingStats, error) {
+func loadProcessingBaseline(ctx context.Context, rdb redis.UniversalClient, runID string, n, concurrency int, timeout time.Duration) (*loadProcessingStats, error) {
 	q := "load-noop-" + runID
 	ac := asynq.NewClientFromRedisClient(rdb)
 	payload := []byte(`{}`)

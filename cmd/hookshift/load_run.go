@@ -19,6 +19,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/internal/redisconn"
 	"github.com/hookshift/hookshift/queue"
 	"github.com/redis/go-redis/v9"
 )
@@ -83,18 +84,19 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		return nil, fmt.Errorf("--event %s is not valid JSON", o.eventFile)
 	}
 
-	var rdb *redis.Client
+	var rdb redis.UniversalClient
 	if o.redisURL != "" {
-		opt, err := redis.ParseURL(o.redisURL)
+		// Any topology serve takes (internal/redisconn); every dial stays on loopback.
+		target, err := redisconn.Parse(o.redisURL)
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url: %w", err)
 		}
-		opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ro := redisconn.ServeOptions
+		ro.PoolSize = o.concurrency + 4
+		ro.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return loadLoopbackDialer.DialContext(ctx, network, addr)
 		}
-		opt.PoolSize = max(opt.PoolSize, o.concurrency+4)
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = time.Second, 2*time.Second, 2*time.Second, 2*time.Second
-		rdb = redis.NewClient(opt)
+		rdb = target.Client(ro)
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("--redis-url: %w", err)
@@ -332,11 +334,12 @@ func loadDrain(ctx context.Context, sk *loadSink, samples []loadSample, timeout 
 // settle waits until the ingest and delivery queues hold nothing pending,
 // active or scheduled, or until their size has not moved for two seconds
 // (no workers: the tasks stay queued), or timeout.
-func loadSettle(ctx context.Context, rdb *redis.Client, timeout time.Duration) (bool, int) {
+func loadSettle(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration) (bool, int) {
 	insp := asynq.NewInspectorFromRedisClient(rdb)
+	qs := append([]string{queue.QueueIngest}, queue.DeliveryQueuesIn(rdb, 1)...) // every delivery shard there is
 	count := func() int {
 		n := 0
-		for _, q := range []string{queue.QueueIngest, queue.QueueDelivery} {
+		for _, q := range qs {
 			if qi, err := insp.GetQueueInfo(q); err == nil {
 				n += qi.Pending + qi.Active + qi.Scheduled + qi.Retry
 			}
@@ -360,7 +363,21 @@ func loadSettle(ctx context.Context, rdb *redis.Client, timeout time.Duration) (
 	return last == 0, last
 }
 
-func redisUsedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
+// redisUsedMemory is used_memory of the server, or the sum over a
+// cluster's masters.
+func redisUsedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		var sum int64
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			n, err := redisUsedMemory(ctx, c)
+			mu.Lock()
+			sum += n
+			mu.Unlock()
+			return err
+		})
+		return sum, err
+	}
 	info, err := rdb.Info(ctx, "memory").Result()
 	if err != nil {
 		return 0, fmt.Errorf("INFO memory: %w", err)
