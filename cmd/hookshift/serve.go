@@ -245,6 +245,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
 	api.MaxJSONDepth, api.MaxLiveSecrets = cfg.MaxJSONDepth, cfg.MaxLiveSecrets // receive path (issue 9)
+	api.ReceiveTimeout = cfg.ReceiveTimeout                                     // 503 within it while Redis is away (issue 12)
 	closing := make(chan struct{})                                              // ends the console's live streams at shutdown
 	// nil assets: the front-end bundle (console.FS()) is wired in by the console branch.
 	if api.Console, err = consoleOptions(cfg, nil, closing); err != nil {

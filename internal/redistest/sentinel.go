@@ -157,3 +157,14 @@ func (g *SentinelGroup) WaitFailover(old string, within time.Duration) string {
 	g.t.Fatalf("no failover away from %s within %v", old, within)
 	return ""
 }
+
+// Failovers counts the failovers the group's first sentinel has seen
+// (+switch-master in its log): more than a test caused means the sentinels
+// took a slow primary for a dead one.
+func (g *SentinelGroup) Failovers() int {
+	b, err := os.ReadFile(filepath.Join(g.Sentinels[0].dir, "sentinel.log"))
+	if err != nil {
+		return -1
+	}
+	return strings.Count(string(b), "+switch-master")
+}
