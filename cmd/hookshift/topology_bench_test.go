@@ -42,7 +42,7 @@ func TestTopologyThroughput(t *testing.T) {
 		l.Close()
 		var out, errOut bytes.Buffer
 		args := []string{"load", "--api", p.base, "--admin-token", testRoot, "--requests", fmt.Sprint(requests),
-			"--warmup", "300", "--concurrency", "16", "--sink-addr", sinkAddr, "--redis-url", r.url, "--json"}
+			"--warmup", "300", "--concurrency", "16", "--event", "../../testdata/dodo/payment.succeeded.usd.json", "--sink-addr", sinkAddr, "--redis-url", r.url, "--json"}
 		if code := run(context.Background(), args, &out, &errOut); code != 0 {
 			t.Fatalf("%s: load exit %d: %s", r.name, code, errOut.String())
 		}
