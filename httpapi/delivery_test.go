@@ -201,7 +201,7 @@ func TestSignedHTTPDestination(t *testing.T) {
 		t.Fatalf("webhook-id %q differs from the idempotency key %q", r.header.Get("webhook-id"), r.header.Get("Idempotency-Key"))
 	}
 	if code, _ := s.call("POST", "/v1/destinations", tok, map[string]any{"source_id": src, "name": "bad", "integration": "http",
-		"url": sk.URL, "config": map[string]string{"signing_secret": "not-a-secret"}}); code != 400 {
+		"url": sk.URL, "config": map[string]string{"signing_secret": "not-a-secret"}}); code != 422 {
 		t.Fatalf("an unusable signing secret was accepted: %d", code)
 	}
 }

@@ -19,7 +19,9 @@ const (
 // operatorRoutes are the root-only operations that work whether or not
 // /monitoring/ is writable: the dead letters, through asynq's Inspector.
 func (s *Server) operatorRoutes(mux *http.ServeMux) {
-	s.deadLetters = queue.NewDeadLetters(s.Store.Redis(), s.Store)
+	if s.Store != nil { // a Server without storage (e.g. serving the console shell alone) has no dead letters
+		s.deadLetters = queue.NewDeadLetters(s.Store.Redis(), s.Store)
+	}
 	mux.HandleFunc("GET /v1/dlq", s.rootOnly(s.listDLQ))
 	mux.Handle("POST /v1/dlq/replay", s.sameOriginOnly(s.rootOnly(s.replayDLQ)))
 }

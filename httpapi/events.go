@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -173,22 +174,10 @@ func (s *Server) replayDestination(w http.ResponseWriter, r *http.Request, t sto
 		return
 	}
 	// Count what the replay will cover now; the worker claims and paces it.
-	n, more := 0, false
-	for cursor := ""; ; {
-		fs, next, err := s.Store.FailedDeliveries(r.Context(), d.ID, since, 1000, cursor)
-		if err != nil {
-			storeError(w, err, "failed deliveries")
-			return
-		}
-		n += len(fs)
-		if next == "" {
-			break
-		}
-		if n >= queue.MaxReplay {
-			n, more = queue.MaxReplay, true
-			break
-		}
-		cursor = next
+	n, more, err := s.countFailed(r.Context(), d.ID, since)
+	if err != nil {
+		storeError(w, err, "failed deliveries")
+		return
 	}
 	rate := float64(defaultReplayPerSecond)
 	if d.RateLimitPerSecond > 0 && d.RateLimitPerSecond < rate {
@@ -206,4 +195,52 @@ func (s *Server) replayDestination(w http.ResponseWriter, r *http.Request, t sto
 		out["more"] = true // the rest after this replay is done, with another request
 	}
 	writeJSON(w, http.StatusAccepted, out)
+}
+
+// countFailed counts a destination's deliveries still failed since a time,
+// up to queue.MaxReplay (more reports that there are others beyond it).
+func (s *Server) countFailed(ctx context.Context, destID string, since time.Time) (n int, more bool, err error) {
+	for cursor := ""; ; {
+		fs, next, err := s.Store.FailedDeliveries(ctx, destID, since, 1000, cursor)
+		if err != nil {
+			return 0, false, err
+		}
+		n += len(fs)
+		if n >= queue.MaxReplay {
+			return queue.MaxReplay, true, nil
+		}
+		if next == "" {
+			return n, false, nil
+		}
+		cursor = next
+	}
+}
+
+// destinationFailures answers how many of a destination's deliveries are
+// still failed since a time: what a replay would cover, and, while one runs,
+// its progress (the count falls as replayed deliveries are claimed and sent).
+func (s *Server) destinationFailures(w http.ResponseWriter, r *http.Request, t store.Tenant) {
+	d, err := s.Store.GetDestination(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		storeError(w, err, "destination")
+		return
+	}
+	q := r.URL.Query()
+	for k := range q {
+		if k != "since" {
+			writeFieldError(w, invalid(k, "is not a parameter of this endpoint; expected since"))
+			return
+		}
+	}
+	since, err := time.Parse(time.RFC3339, q.Get("since"))
+	if err != nil {
+		writeFieldError(w, invalid("since", "is required, an RFC 3339 time such as 2026-03-01T00:00:00Z"))
+		return
+	}
+	n, more, err := s.countFailed(r.Context(), d.ID, since)
+	if err != nil {
+		storeError(w, err, "failed deliveries")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"destination_id": d.ID, "since": since.UTC(), "failed": n, "more": more})
 }

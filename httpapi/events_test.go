@@ -267,6 +267,27 @@ func TestDestinationReplay(t *testing.T) {
 		t.Fatalf("another tenant's replay: %d, want 404", code)
 	}
 
+	// What a replay would cover, and later its progress: the failures left.
+	failures := func(since string) float64 {
+		t.Helper()
+		out := s.mustCall(200, "GET", "/v1/destinations/"+dst+"/failures?since="+url.QueryEscape(since), tok, nil)
+		return out["failed"].(float64)
+	}
+	if n := failures(since); n != float64(len(evs)) {
+		t.Fatalf("failures since %s: %v, want %d", since, n, len(evs))
+	}
+	if n := failures(time.Time{}.Format(time.RFC3339)); n != float64(len(evs)+1) {
+		t.Fatalf("failures since the beginning: %v, want %d", n, len(evs)+1)
+	}
+	for _, bad := range []string{"", "?since=yesterday", "?since=" + url.QueryEscape(since) + "&status=failed"} {
+		if code, out := s.call("GET", "/v1/destinations/"+dst+"/failures"+bad, tok, nil); code != 400 {
+			t.Fatalf("failures%s: %d %v, want 400", bad, code, out)
+		}
+	}
+	if code, _ := s.call("GET", "/v1/destinations/"+dst+"/failures?since="+url.QueryEscape(since), s.tenant("initech"), nil); code != 404 {
+		t.Fatalf("another tenant's failures: %d, want 404", code)
+	}
+
 	broken.Store(false)
 	before := len(sk.got())
 	out := s.mustCall(202, "POST", "/v1/destinations/"+dst+"/replay", tok, map[string]any{"since": since, "status": "failed"})
@@ -292,6 +313,9 @@ func TestDestinationReplay(t *testing.T) {
 		}
 	}
 	s.waitStatus(tok, early, dst, "failed", time.Second)
+	if n := failures(since); n != 0 {
+		t.Fatalf("failures left after the replay: %v, want 0", n)
+	}
 
 	// Nothing is left to replay since then: a second request replays none.
 	out = s.mustCall(202, "POST", "/v1/destinations/"+dst+"/replay", tok, map[string]any{"since": since})

@@ -91,6 +91,7 @@ type stack struct {
 	worker   *asynq.Server
 	metrics  *metrics.Metrics
 	guard    queue.Guard
+	alerts   queue.Alerter // Window and PublicURL as the test sets them; the rest is filled in by startWorker
 }
 
 func newStack(t *testing.T) *stack {
@@ -126,7 +127,8 @@ func (s *stack) startWorker() {
 	s.t.Helper()
 	fan := &queue.FanOut{Store: s.store, Client: s.queue, Log: s.log}
 	del := &queue.Deliverer{Store: s.store, Engine: s.engine, Schedule: s.schedule, Log: s.log,
-		HTTP: testEgress.Client(5 * time.Second), Metrics: s.metrics, Guard: s.guard, Now: s.clock.Now}
+		HTTP: testEgress.Client(5 * time.Second), Metrics: s.metrics, Guard: s.guard, Now: s.clock.Now,
+		Alerts: &queue.Alerter{Store: s.store, Client: s.queue, Window: s.alerts.Window, PublicURL: s.alerts.PublicURL, Log: s.log, Now: s.clock.Now}}
 	srv, mux := queue.NewServer(s.rdb, queue.WorkerOptions{Concurrency: 4, Schedule: s.schedule, Log: s.log,
 		PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second}, fan, del,
 		&queue.Replayer{Store: s.store, Client: s.queue, Log: s.log})

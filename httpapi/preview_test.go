@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
 )
 
 // previewRaw calls a preview endpoint and keeps the payload's raw bytes.
@@ -108,7 +110,12 @@ func TestSlackURLNotInDeliveryErrors(t *testing.T) {
 	_, evOut := s.call("GET", "/v1/events/"+ev, tok, nil)
 	raw, _ := json.Marshal(evOut)
 	texts := map[string]string{"event API": string(raw), "logs": s.logs.String()}
-	tasks, _ := s.insp.ListRetryTasks("delivery")
+	// The attempt is recorded ("retrying") just before the handler returns
+	// and asynq moves the task to its retry set: wait for that move.
+	var tasks []*asynq.TaskInfo
+	for deadline := time.Now().Add(10 * time.Second); len(tasks) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		tasks, _ = s.insp.ListRetryTasks("delivery")
+	}
 	for _, ti := range tasks {
 		texts["queue error "+ti.ID] = ti.LastErr
 	}

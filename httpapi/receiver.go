@@ -41,7 +41,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	now := s.now()
-	log := s.reqLog(r).With().Str("source_id", r.PathValue("source_id")).Logger()
+	// One logger context for the request; the event's fields are added to
+	// each line below (another With would copy the context per webhook).
+	reqID, _ := r.Context().Value(requestIDKey{}).(string)
+	log := s.Log.With().Str("request_id", reqID).Str("source_id", r.PathValue("source_id")).Logger()
 
 	ready, err := s.sourceCache().get(ctx, s.Store, r.PathValue("source_id"), now)
 	if errors.Is(err, store.ErrNotFound) {
@@ -63,7 +66,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	buf := s.bodyBuffer()
+	defer s.bodies.Put(buf)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBody), r.ContentLength, maxBody, buf)
+	*buf = body[:0] // keep the grown buffer for the next request
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -97,41 +103,46 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		writeError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("event id is %d characters; at most %d are accepted", len(ev.ID), maxProviderIDLen))
 		return src.Kind, "invalid_body"
 	}
-	if !json.Valid(body) {
+	if jc, ok := ready.verifier.(inbound.JSONChecker); !(ok && jc.ChecksJSON()) && !json.Valid(body) {
 		writeError(w, http.StatusBadRequest, "invalid_body", "body is not valid JSON; hookshift forwards JSON events")
 		return src.Kind, "invalid_body"
 	}
 
 	eventID := store.EventID(src.ID, ev.ID)
-	log = log.With().Str("event_id", eventID).Str("event_type", ev.Type).Logger()
-	seen, err := s.Store.Seen(ctx, eventID)
-	if err != nil {
-		log.Error().Err(err).Msg("receiver cannot check dedupe marker")
+	// One round trip: the dedupe-marker check (group-committed with the
+	// checks of other requests, receiver_dedupe.go) runs beside the enqueue.
+	// A task still queued is a TaskID conflict; the marker answers for an
+	// event already fanned out. When the marker is found, a task the enqueue
+	// made all the same is a late duplicate that the fan-out drops (its
+	// receipt does not hold the marker): answered as a duplicate either way.
+	marker := s.markers.start(s.Store, eventID, timeout)
+	queued, qerr := s.Queue.EnqueueEvent(ctx, queue.IngestPayload{
+		Receipt: newReceipt(), EventID: eventID, TenantID: src.TenantID, SourceID: src.ID,
+		ProviderID: ev.ID, Type: ev.Type, ReceivedAt: now.UTC(), Body: body,
+	})
+	seen, merr := marker.wait(ctx)
+	if qerr != nil {
+		log.Error().Str("event_id", eventID).Str("event_type", ev.Type).Err(qerr).Msg("receiver cannot enqueue")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 		return src.Kind, "unavailable"
 	}
-	dup := seen
-	if !seen {
-		dup, err = s.Queue.EnqueueEvent(ctx, queue.IngestPayload{
-			Receipt: newReceipt(), EventID: eventID, TenantID: src.TenantID, SourceID: src.ID,
-			ProviderID: ev.ID, Type: ev.Type, ReceivedAt: now.UTC(), Body: body,
-		})
-		if err != nil {
-			log.Error().Err(err).Msg("receiver cannot enqueue")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
-			return src.Kind, "unavailable"
-		}
+	if merr != nil {
+		// The task is durable, so the answer is 2xx (a 503 would make the
+		// platform retry an event already queued); only the duplicate flag
+		// of a late repeat is lost, and the fan-out still drops that repeat.
+		log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(merr).Msg("receiver cannot check the dedupe marker; answering from the enqueue alone")
 	}
+	dup := queued || seen
 	// With durable acknowledgement, a duplicate waits too: its original
 	// may have been answered 503 not_replicated and not be on the replicas yet.
 	if err := s.Queue.AwaitReplicas(ctx); err != nil {
 		if errors.Is(err, queue.ErrNotReplicated) {
-			log.Warn().Err(err).Bool("duplicate", dup).Msg("webhook not acknowledged: replicas did not confirm")
+			log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(err).Bool("duplicate", dup).Msg("webhook not acknowledged: replicas did not confirm")
 			writeError(w, http.StatusServiceUnavailable, "not_replicated",
 				"the event is not yet held by enough Redis replicas; retry later (a retry is answered as a duplicate if it was queued)")
 			return src.Kind, "not_replicated"
 		}
-		log.Error().Err(err).Msg("receiver cannot wait for replicas")
+		log.Error().Str("event_id", eventID).Str("event_type", ev.Type).Err(err).Msg("receiver cannot wait for replicas")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 		return src.Kind, "unavailable"
 	}
@@ -139,12 +150,47 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	if dup {
 		status = http.StatusOK
 	}
-	log.Info().Bool("duplicate", dup).Msg("webhook accepted")
+	log.Info().Str("event_id", eventID).Str("event_type", ev.Type).Bool("duplicate", dup).Msg("webhook accepted")
 	writeJSON(w, status, receiveResponse{EventID: eventID, Duplicate: dup})
 	if dup {
 		return src.Kind, "duplicate"
 	}
 	return src.Kind, "accepted"
+}
+
+// bodyBuffer is a pooled buffer for one request's body; the handler puts it
+// back when it returns (nothing keeps the body past that: the enqueue copies
+// it into the task).
+func (s *Server) bodyBuffer() *[]byte {
+	if b, ok := s.bodies.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
+
+// readBody reads r into buf's storage in one pass: sized up front by the
+// declared Content-Length (up to max), so a body costs no allocation beyond
+// its own bytes, and no growth-by-doubling copies. r is already capped at max.
+func readBody(r io.Reader, contentLength, max int64, buf *[]byte) ([]byte, error) {
+	b := (*buf)[:0]
+	if want := int(min(contentLength, max)) + 1; contentLength >= 0 && cap(b) < want {
+		b = make([]byte, 0, want) // +1: the read that sees EOF needs room
+	} else if cap(b) == 0 {
+		b = make([]byte, 0, 4096)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // maxLiveSecrets is the live-secret limit per source.

@@ -33,7 +33,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/events/{id}", s.tenantOrRoot(s.getEvent))
 	mux.HandleFunc("POST /v1/events/{id}/replay", s.tenantOrRoot(s.replayEvent))
 	mux.HandleFunc("POST /v1/destinations/{id}/replay", s.tenantOnly(s.replayDestination))
+	mux.HandleFunc("GET /v1/destinations/{id}/failures", s.tenantOnly(s.destinationFailures))
 	s.consoleRoutes(mux)
+	s.alertRoutes(mux)
 }
 
 // listIntegrations is the catalog; it holds no secrets and needs no token.

@@ -51,6 +51,8 @@ type Server struct {
 
 	cacheOnce   sync.Once
 	sources     *sourceCache
+	bodies      sync.Pool   // receiver body buffers (receiver.go)
+	markers     markerBatch // receiver dedupe checks (receiver_dedupe.go)
 	deadLetters *queue.DeadLetters
 }
 

@@ -6,20 +6,44 @@ package integrations
 import (
 	"sort"
 
+	"github.com/hookshift/hookshift/integrations/close"
+	"github.com/hookshift/hookshift/integrations/customerio"
 	"github.com/hookshift/hookshift/integrations/datafast"
 	"github.com/hookshift/hookshift/integrations/discord"
 	"github.com/hookshift/hookshift/integrations/generic"
+	"github.com/hookshift/hookshift/integrations/hubspot"
+	"github.com/hookshift/hookshift/integrations/inngest"
+	"github.com/hookshift/hookshift/integrations/loops"
+	"github.com/hookshift/hookshift/integrations/mixpanel"
 	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/integrations/posthog"
+	"github.com/hookshift/hookshift/integrations/resend"
 	"github.com/hookshift/hookshift/integrations/segment"
+	"github.com/hookshift/hookshift/integrations/sendgrid"
 	"github.com/hookshift/hookshift/integrations/slack"
+	"github.com/hookshift/hookshift/integrations/teams"
+	"github.com/hookshift/hookshift/integrations/windmill"
+	"github.com/hookshift/hookshift/integrations/zapier"
 )
 
 var catalog = []outbound.Spec{
+	close.Spec,
+	customerio.Spec,
 	datafast.Spec,
 	discord.Spec,
 	generic.Spec,
+	hubspot.Spec,
+	inngest.Spec,
+	loops.Spec,
+	mixpanel.Spec,
+	posthog.Spec,
+	resend.Spec,
 	segment.Spec,
+	sendgrid.Spec,
 	slack.Spec,
+	teams.Spec,
+	windmill.Spec,
+	zapier.Spec,
 }
 
 // Catalog returns every integration, sorted by name.

@@ -22,7 +22,7 @@ func TestCatalogEntries(t *testing.T) {
 			if spec.Name == "" || spec.Title == "" || spec.Description == "" {
 				t.Errorf("name %q, title %q, description %q", spec.Name, spec.Title, spec.Description)
 			}
-			if !slices.Contains([]string{"bearer", "basic", "url", "none"}, spec.Auth) {
+			if !slices.Contains([]string{"bearer", "basic", "url", "body", "none"}, spec.Auth) {
 				t.Errorf("auth = %q", spec.Auth)
 			}
 			if len(spec.Fields) == 0 {
@@ -37,8 +37,8 @@ func TestCatalogEntries(t *testing.T) {
 					t.Errorf("url auth needs a secret URLField, got %q", spec.URLField)
 				}
 			case "bearer", "basic":
-				if spec.Authorize == nil || spec.DefaultURL == "" {
-					t.Error("needs Authorize and a DefaultURL")
+				if spec.Authorize == nil || (spec.DefaultURL == "" && spec.Endpoint == nil) {
+					t.Error("needs Authorize and a DefaultURL or an Endpoint")
 				}
 			}
 			for _, f := range spec.Fields {

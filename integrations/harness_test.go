@@ -74,6 +74,15 @@ func template(t testing.TB, integration, name string) (outbound.Spec, outbound.T
 
 // destURL is the URL a destination of this integration is created with.
 func destURL(spec outbound.Spec) string {
+	if spec.Endpoint != nil { // a URL built from the config (Inngest's key, Windmill's workspace and path)
+		cfg := map[string]string{}
+		for _, f := range spec.Fields {
+			if f.Required {
+				cfg[f.Name] = "test_" + f.Name
+			}
+		}
+		return spec.URLFor(cfg)
+	}
 	switch spec.Name {
 	case "slack":
 		return "https://hooks.slack.com/services/T000/B000/XXXX"
@@ -81,6 +90,9 @@ func destURL(spec outbound.Spec) string {
 		return "https://discord.com/api/webhooks/123/abc"
 	case "http":
 		return "https://merchant.example.com/hooks"
+	}
+	if spec.DefaultURL == "" { // a URL-credential integration (Teams, Zapier...)
+		return "https://" + spec.Name + ".example.com/hook"
 	}
 	return spec.DefaultURL
 }
@@ -90,8 +102,18 @@ func runTemplate(t testing.TB, integration, name, dir string, raw json.RawMessag
 	t.Helper()
 	spec, tpl := template(t, integration, name)
 	return engine.Run(context.Background(), transformer.Script{TenantID: "t_test", Code: tpl.Code}, transformer.Input{
-		Method: "POST", URL: destURL(spec), EventType: eventType(t, dir, raw), Payload: raw,
+		Method: "POST", URL: destURL(spec), EventType: eventType(t, dir, raw), Payload: raw, Env: scriptEnv(spec),
 	})
+}
+
+// scriptEnv is the env a template sees on a destination created with its
+// required config (Resend's from and to reach it through Spec.ScriptEnv).
+func scriptEnv(spec outbound.Spec) map[string]string {
+	cfg := map[string]string{}
+	for _, f := range spec.Fields {
+		cfg[f.Name] = "ops@example.com"
+	}
+	return spec.ScriptEnvFor(cfg, nil)
 }
 
 // mustRun runs a template and fails on a script error.

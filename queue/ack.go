@@ -16,6 +16,11 @@ import (
 // retries.
 var ErrNotReplicated = errors.New("the event's task is not confirmed by enough replicas")
 
+// ErrAckOnCluster is AwaitReplicas on Redis Cluster, where the barrier
+// below does not work (see AwaitReplicas): not implemented yet, so every
+// webhook is refused with 503 rather than acknowledged without replicas.
+var ErrAckOnCluster = errors.New("durable acknowledgement (HOOKSHIFT_ACK_REPLICAS) is not implemented on Redis Cluster yet")
+
 // DefaultAckTimeout is how long the receiver waits for replicas by default
 // (HOOKSHIFT_ACK_TIMEOUT).
 const DefaultAckTimeout = 500 * time.Millisecond
@@ -58,11 +63,18 @@ const ackBarrierChannel = "hookshift:ack-barrier"
 // the barrier hold everything written before it, the task included, whatever
 // connection wrote it. The same holds for a duplicate whose original was
 // written by another request, which a WAIT on the enqueue's own connection
-// would not cover. (On Redis Cluster, PUBLISH is not replicated this way:
-// there the barrier must be a write in the task's slot.)
+// would not cover. On Redis Cluster, PUBLISH is not part of the replication
+// stream and a keyless WAIT goes to any node, so there the barrier must be a
+// write in the task's slot sent to its master: until that exists,
+// AwaitReplicas returns ErrAckOnCluster.
 func (c *Client) AwaitReplicas(ctx context.Context) error {
 	if c.ack.Replicas <= 0 {
 		return nil
+	}
+	if _, ok := c.rdb.(*redis.ClusterClient); ok {
+		// A keyless WAIT would go to any node and confirm at once: refuse
+		// rather than acknowledge what no replica may hold.
+		return ErrAckOnCluster
 	}
 	var wait *redis.Cmd
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/metrics"
 	"github.com/hookshift/hookshift/queue/dispatch"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
 )
@@ -32,6 +33,7 @@ type Deliverer struct {
 	SendTimeout time.Duration    // per request; default 30s
 	Metrics     *metrics.Metrics // nil records nothing
 	Guard       Guard            // circuit and disable policy
+	Alerts      *Alerter         // operational events; nil raises none
 }
 
 // infraWait is how long a delivery waits, without spending an attempt, when
@@ -106,7 +108,10 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 		// Without the record the attempt must not count: try again soon.
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
-	d.afterSend(ctx, log, dest, c.Outcome)
+	d.afterSend(ctx, log, ev, dest, c.Outcome)
+	if status == StatusFailed {
+		d.Alerts.Raise(ctx, ev, dest, rules.AlertDeadLettered, c.Reason)
+	}
 	var age time.Duration
 	if status == StatusDelivered {
 		age = d.now().Sub(ev.ReceivedAt)
@@ -130,8 +135,8 @@ func (d *Deliverer) attempt(ctx context.Context, ev store.Event, dest store.Dest
 
 // afterSend folds the outcome into the destination's health and disables a
 // destination that answered 410 or has failed for too long.
-func (d *Deliverer) afterSend(ctx context.Context, log zerolog.Logger, dest store.Destination, o outbound.Outcome) {
-	reason := d.noteHealth(ctx, dest, o)
+func (d *Deliverer) afterSend(ctx context.Context, log zerolog.Logger, ev store.Event, dest store.Destination, o outbound.Outcome) {
+	reason := d.noteHealth(ctx, ev, dest, o)
 	if o.Disable {
 		reason = "destination answered 410 Gone"
 	}
@@ -144,6 +149,7 @@ func (d *Deliverer) afterSend(ctx context.Context, log zerolog.Logger, dest stor
 		return
 	}
 	log.Warn().Str("reason", reason).Msg("destination disabled")
+	d.Alerts.Raise(ctx, ev, dest, rules.AlertDisabled, reason)
 }
 
 // waitInNewTask postpones a final attempt. asynq archives a task that

@@ -122,11 +122,12 @@ func (d *Deliverer) ranEarly(ctx context.Context) bool {
 	return err == nil && d.now().Before(until.Add(-time.Second))
 }
 
-// noteHealth folds an outcome into the destination's health. Only transient
-// failures count against it (a 4xx is about the event, a 429 about our pace);
-// a success closes the circuit. It returns a reason when the destination has
-// failed for so long that it should be disabled.
-func (d *Deliverer) noteHealth(ctx context.Context, dest store.Destination, o outbound.Outcome) (disable string) {
+// noteHealth folds an outcome into the destination's health, and raises an
+// alert when the circuit opens or closes. Only transient failures count
+// against it (a 4xx is about the event, a 429 about our pace); a success
+// closes the circuit. It returns a reason when the destination has failed
+// for so long that it should be disabled.
+func (d *Deliverer) noteHealth(ctx context.Context, ev store.Event, dest store.Destination, o outbound.Outcome) (disable string) {
 	var ok bool
 	switch {
 	case o.Kind == outbound.Delivered:
@@ -141,6 +142,7 @@ func (d *Deliverer) noteHealth(ctx context.Context, dest store.Destination, o ou
 		d.Log.Error().Err(err).Str("destination_id", dest.ID).Msg("cannot record destination health")
 		return ""
 	}
+	d.Alerts.CircuitChanged(ctx, ev, dest, h, o.Reason)
 	if !ok && !h.FailingSince.IsZero() && d.now().Sub(h.FailingSince) >= d.Guard.disableAfter() {
 		return fmt.Sprintf("failing since %s (%d consecutive failures)", h.FailingSince.Format(time.RFC3339), h.ConsecutiveFailures)
 	}

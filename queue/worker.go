@@ -58,6 +58,10 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 	mux.Handle(TypeIngest, fan)
 	mux.Handle(TypeDelivery, del)
 	mux.Handle(TypeReplay, rep)
+	if del.Alerts != nil {
+		mux.Handle(TypeAlertEmit, del.Alerts)
+		mux.Handle(TypeAlertFlush, del.Alerts)
+	}
 	mux.HandleFunc(typeMarker, func(context.Context, *asynq.Task) error { return nil })
 	return srv, mux
 }

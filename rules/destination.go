@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -192,12 +193,14 @@ func applyConfig(d *store.Destination, spec outbound.Spec, in map[string]*string
 	}
 	for _, f := range spec.Fields {
 		if f.Required && d.Config[f.Name] == "" {
-			return Invalid("config."+f.Name, "is required for %s (%s)", spec.Name, f.Label)
+			return &FieldError{Field: "config." + f.Name, Code: CodeInvalidConfig, Msg: fmt.Sprintf("is required for %s (%s)", spec.Name, f.Label)}
 		}
 	}
 	if spec.Validate != nil {
 		if err := spec.Validate(d.Config); err != nil {
-			return Invalid("config", "%v", err)
+			// Well-formed JSON whose values the provider cannot take: 422,
+			// naming the field and the expected form (the message says both).
+			return &FieldError{Field: "config", Code: CodeInvalidConfig, Msg: err.Error()}
 		}
 	}
 	return nil
@@ -210,6 +213,8 @@ func applyConfig(d *store.Destination, spec outbound.Spec, in map[string]*string
 func (c *Checker) applyURL(ctx context.Context, d *store.Destination, spec outbound.Spec, given *string, create bool, lim Limits) error {
 	field := "url"
 	switch {
+	case spec.Endpoint != nil: // built from the config (a region, a workspace, a key in the path)
+		d.URL = spec.URLFor(d.Config)
 	case spec.URLField != "":
 		field = "config." + spec.URLField
 		d.URL = d.Config[spec.URLField]

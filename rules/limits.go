@@ -56,11 +56,12 @@ func (l Limits) WithDefaults() Limits {
 const (
 	CodeLimitExceeded = "limit_exceeded" // a size or count limit; the message names it
 	CodeInvalidField  = "invalid_field"  // a value that could never be sent
+	CodeInvalidConfig = "invalid_config" // config the integration cannot use (wrong key shape, unknown region)
 )
 
 // FieldError is input refused by a rule: the field, what was wrong and what
 // is expected. Code "" is a plain validation failure (the API's 400
-// invalid_<field>); CodeLimitExceeded and CodeInvalidField answer 422.
+// invalid_<field>); CodeLimitExceeded, CodeInvalidField and CodeInvalidConfig answer 422.
 type FieldError struct {
 	Field string
 	Code  string

@@ -51,8 +51,12 @@ var ErrNotOnSource = errors.New("no such destination on this event's source")
 // ReplayTargets are the destinations a replay of ev runs again: the one
 // named by destID (whatever its filter: the merchant asked for it), or
 // every destination of the event's source that takes the event now.
-// tenantID "" is the operator, who may replay any tenant's event.
+// tenantID "" is the operator, who may replay any tenant's event. An
+// operational event goes to the tenant's alert destinations instead.
 func ReplayTargets(ctx context.Context, st *store.Store, tenantID string, ev store.Event, destID string) ([]store.Destination, error) {
+	if IsOperationalEvent(ev) { // an alert: to alert destinations, not a source's (alerts.go)
+		return alertReplayTargets(ctx, st, ev, destID)
+	}
 	if destID != "" {
 		d, err := st.GetDestination(ctx, tenantID, destID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.SourceID != ev.SourceID || d.TenantID != ev.TenantID)) {

@@ -23,6 +23,26 @@ func (s *Store) Seen(ctx context.Context, eventID string) (bool, error) {
 	return n > 0, nil
 }
 
+// SeenMany is Seen for several event ids in one pipelined round trip (the
+// receiver's group commit of dedupe checks); seen[i] answers ids[i].
+func (s *Store) SeenMany(ctx context.Context, ids []string) ([]bool, error) {
+	cmds := make([]*redis.IntCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Exists(ctx, s.kDedupe(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check dedupe markers: %w", err)
+	}
+	seen := make([]bool, len(ids))
+	for i, c := range cmds {
+		seen[i] = c.Val() > 0
+	}
+	return seen, nil
+}
+
 // recordEvent claims the dedupe marker for this receipt and writes the event,
 // its entry in the tenant's event list and its search index entries in one
 // step. A marker held by another receipt means the event was already recorded

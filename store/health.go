@@ -70,6 +70,10 @@ type Health struct {
 	FailingSince        time.Time `json:"failing_since,omitzero"`
 	OpenUntil           time.Time `json:"open_until,omitzero"` // circuit open until then; zero = closed
 	Opens               int       `json:"opens,omitempty"`     // times opened in this failure run
+	// Change is what RecordHealth just did to the circuit, for alerts:
+	// "opened" (first open of a failure run), "closed" (a success ended a
+	// run in which it had opened), or "". Never stored.
+	Change string `json:"-"`
 }
 
 // Circuit reports "closed", "open" (deliveries wait) or "half_open" (one
@@ -123,6 +127,9 @@ func (s *Store) RecordHealth(ctx context.Context, destID string, ok bool, p Circ
 		now := s.now()
 		if ok {
 			out = Health{}
+			if h.Opens > 0 {
+				out.Change = "closed"
+			}
 			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Del(ctx, key, s.kProbe(destID))
 				return nil
@@ -139,6 +146,9 @@ func (s *Store) RecordHealth(ctx context.Context, destID string, ok bool, p Circ
 				cool = min(cool, p.MaxCooldown)
 			}
 			h.OpenUntil, h.Opens = now.Add(cool), h.Opens+1
+			if h.Opens == 1 {
+				h.Change = "opened"
+			}
 		}
 		b, _ := json.Marshal(h)
 		out = h

@@ -70,3 +70,19 @@ func (s *Store) kVersions(destID string) string {
 // (sessions.go); kSession a console session. Both are keyed by a SHA-256.
 func (s *Store) kPortalLink(hash string) string { return s.opts.Prefix + "portal:" + hash }
 func (s *Store) kSession(hash string) string    { return s.opts.Prefix + "session:" + hash }
+
+// Alerts (alerts.go): a tenant's alert settings, and per destination and
+// operational event type the window that lets one alert through and what it
+// held back. The window keys sit under the destination's own dest:{id}.
+//
+//	P tenant:{id}:alerts               str   alert settings JSON
+//	P dest:{id}:alert:{type}           str   open window's id (ms), expiring with it
+//	P dest:{id}:alert:{type}:held      hash  held-back alerts: count, last event_id and reason
+
+func (s *Store) kTenantAlerts(id string) string { return s.opts.Prefix + "tenant:" + id + ":alerts" }
+func (s *Store) kAlertWindow(destID, typ string) string {
+	return s.opts.Prefix + "dest:" + destID + ":alert:" + typ
+}
+func (s *Store) kAlertHeld(destID, typ string) string {
+	return s.opts.Prefix + "dest:" + destID + ":alert:" + typ + ":held"
+}

@@ -4,32 +4,31 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/dop251/goja"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // programCache is a bounded LRU of compiled script versions.
 type programCache struct {
-	lru *lru.Cache[scriptKey, *goja.Program]
+	lru *lru.Cache[scriptKey, *compiled]
 }
 
 func newProgramCache(max int) *programCache {
-	c, err := lru.New[scriptKey, *goja.Program](max)
+	c, err := lru.New[scriptKey, *compiled](max)
 	if err != nil { // only for max <= 0, which setDefaults rules out
 		panic("transformer: program cache: " + err.Error())
 	}
 	return &programCache{lru: c}
 }
 
-func (c *programCache) get(k scriptKey) *goja.Program {
+func (c *programCache) get(k scriptKey) *compiled {
 	p, _ := c.lru.Get(k)
 	return p
 }
 
 // add caches p for k. Two concurrent misses compile twice; the cache keeps
 // one (the programs are equivalent).
-func (c *programCache) add(k scriptKey, p *goja.Program) { c.lru.Add(k, p) }
+func (c *programCache) add(k scriptKey, p *compiled) { c.lru.Add(k, p) }
 
 func (c *programCache) len() int { return c.lru.Len() }
 

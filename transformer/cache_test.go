@@ -36,7 +36,7 @@ func TestRuntimePoolOrder(t *testing.T) {
 func TestProgramCacheOrder(t *testing.T) {
 	c := newProgramCache(2)
 	k1, k2, k3 := scriptKey{tenant: "1"}, scriptKey{tenant: "2"}, scriptKey{tenant: "3"}
-	p := goja.MustCompile("x.js", "1", false)
+	p := &compiled{prog: goja.MustCompile("x.js", "1", false)}
 	c.add(k1, p)
 	c.add(k2, p)
 	c.get(k1)

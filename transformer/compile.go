@@ -24,10 +24,18 @@ const (
 	wrapSuffix = "\n;return typeof handler === \"function\" ? handler : undefined;\n})"
 )
 
+// compiled is one script version, ready to load into runtimes.
+type compiled struct {
+	prog *goja.Program // the wrapped script (see wrapPrefix)
+	// reuse says the script's top level may run once per runtime, its
+	// handler kept for every run (reusableBody).
+	reuse bool
+}
+
 // compile parses code on its own first, which gives syntax errors in the
 // merchant's coordinates and guarantees the code cannot close the wrapper
 // function and run statements outside it, then compiles the wrapped source.
-func (e *Engine) compile(code string, requireHandler bool) (*goja.Program, error) {
+func (e *Engine) compile(code string, requireHandler bool) (*compiled, error) {
 	if n := utf8.RuneCountInString(code); n > e.opts.MaxSourceLen {
 		return nil, &Error{Kind: KindLimit, Message: fmt.Sprintf("script is %d characters, over the %d-character limit", n, e.opts.MaxSourceLen)}
 	}
@@ -51,7 +59,7 @@ func (e *Engine) compile(code string, requireHandler bool) (*goja.Program, error
 	if err != nil {
 		return nil, syntaxError(err, len(wrapPrefix))
 	}
-	return p, nil
+	return &compiled{prog: p, reuse: reusableBody(prg)}, nil
 }
 
 // syntaxError converts a goja parse or compile error into a *Error. shift is

@@ -147,3 +147,38 @@ function handler(w) {
 		t.Errorf("got %s", res.Payload)
 	}
 }
+
+// Runs with the same variables share one frozen env object: nothing a run
+// tries on it reaches the next run, and a run with other variables sees its
+// own.
+func TestEnvObjectCarriesNothingBetweenRuns(t *testing.T) {
+	e := New(Options{Concurrency: 1})
+	code := `function handler(w) {
+  const seen = { keys: Object.keys(w.env).join(','), extra: w.env.EXTRA, proto: Object.getPrototypeOf(w.env) === Object.prototype };
+  const attempt = (f) => { try { f(); } catch (e) {} };
+  attempt(() => { w.env.EXTRA = 'left'; });
+  attempt(() => { w.env.A = 'changed'; });
+  attempt(() => { delete w.env.A; });
+  attempt(() => { Object.defineProperty(w.env, 'EXTRA', { value: 'left' }); });
+  attempt(() => { Object.setPrototypeOf(w.env, { EXTRA: 'left' }); });
+  seen.a = w.env.A;
+  w.payload = seen;
+  return w;
+}`
+	s := Script{TenantID: "tenant_a", Code: code}
+	for i, env := range []map[string]string{{"A": "1", "B": "2"}, {"A": "1", "B": "2"}, {"A": "3"}, {"A": "1", "B": "2"}} {
+		in := simpleInput(`{}`)
+		in.Env = env
+		res, err := e.Run(context.Background(), s, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `{"keys":"A,B","proto":true,"a":"1"}`
+		if len(env) == 1 {
+			want = `{"keys":"A","proto":true,"a":"3"}`
+		}
+		if string(res.Payload) != want {
+			t.Fatalf("run %d saw %s, want %s", i, res.Payload, want)
+		}
+	}
+}

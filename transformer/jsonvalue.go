@@ -46,6 +46,12 @@ type jsonDecoder struct {
 	check bool
 	// lazy builds each object as a lazyObject over its bytes.
 	lazy bool
+	// pd is the payload decoder this one is part of, if any: in check mode
+	// the pass records every object's members in pd.index, and lazy mode
+	// reads them from there.
+	pd *payloadDecoder
+	// escaped says whether the last string str scanned had escapes.
+	escaped bool
 }
 
 func (d *jsonDecoder) skipSpace() {
@@ -88,26 +94,40 @@ func (d *jsonDecoder) object(depth int) (goja.Value, error) {
 	if !d.check {
 		obj = d.vm.NewObject()
 	}
+	var idx *payloadIndex
+	var slot, mark int
+	if d.check && d.pd != nil {
+		idx = &d.pd.index
+		slot, mark = idx.open(d.pos)
+	}
 	d.pos++ // {
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
+		if idx != nil {
+			idx.close(slot, mark, d.pos)
+		}
 		return obj, nil
 	}
 	for {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, errNeedJSParse
 		}
+		keyStart := d.pos + 1
 		key, err := d.str()
 		if err != nil {
 			return nil, err
 		}
+		keyEnd, escaped := d.pos-1, d.escaped
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
 			return nil, errNeedJSParse
 		}
 		d.pos++
 		d.skipSpace()
+		if idx != nil {
+			idx.member(keyStart, keyEnd, d.pos, escaped)
+		}
 		v, err := d.value(depth + 1)
 		if err != nil {
 			return nil, err
@@ -134,6 +154,9 @@ func (d *jsonDecoder) object(depth int) (goja.Value, error) {
 			d.skipSpace()
 		case '}':
 			d.pos++
+			if idx != nil {
+				idx.close(slot, mark, d.pos)
+			}
 			return obj, nil
 		default:
 			return nil, errNeedJSParse
@@ -265,14 +288,20 @@ func (d *jsonDecoder) number() (goja.Value, error) {
 // escapes and valid UTF-8, is one slice conversion.
 func (d *jsonDecoder) str() (string, error) {
 	d.pos++ // "
+	d.escaped = false
 	start := d.pos
+	ascii := true
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
+		if plainByte[c] {
+			d.pos++
+			continue
+		}
 		switch {
 		case c == '"':
 			s := d.data[start:d.pos]
 			d.pos++
-			if !utf8.Valid(s) {
+			if !ascii && !utf8.Valid(s) {
 				return "", errNeedJSParse
 			}
 			if d.check {
@@ -284,12 +313,23 @@ func (d *jsonDecoder) str() (string, error) {
 		case c < 0x20:
 			return "", errNeedJSParse
 		}
+		ascii = false // c ≥ 0x80
 		d.pos++
 	}
 	return "", errNeedJSParse
 }
 
+// plainByte marks the bytes str passes over without a second look: ASCII
+// other than '"', '\' and control characters.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func (d *jsonDecoder) escapedStr(start int) (string, error) {
+	d.escaped = true
 	b := append(d.buf[:0], d.data[start:d.pos]...)
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // probe does to an object what scripts do (read, enumerate, spread,
@@ -40,7 +41,7 @@ const probe = `function handler(w) {
 // The lazy payload behaves as the object JSON.parse builds, on every
 // sample event and on the JSON that differs from the common case.
 func TestLazyPayloadMatchesJSONParse(t *testing.T) {
-	e := New(Options{})
+	e := New(Options{Timeout: 30 * time.Second}) // correctness, not speed: a loaded CI machine must not time it out
 	payloads := map[string]string{
 		"index keys":      `{"b":1,"2":2,"1":3,"a":4,"01":5,"4294967295":6,"4294967294":7}`,
 		"duplicate keys":  `{"a":1,"b":2,"a":{"c":3}}`,
@@ -98,7 +99,7 @@ func manyKeys(n int) string {
 // A script cannot freeze a lazy object (goja's DynamicObject), and says so
 // with a TypeError, as with any object that refuses to be frozen.
 func TestLazyPayloadFreeze(t *testing.T) {
-	e := New(Options{})
+	e := New(Options{Timeout: 30 * time.Second}) // correctness, not speed: a loaded CI machine must not time it out
 	_, err := run(t, e, `function handler(w) { Object.freeze(w.payload); return w }`, simpleInput(`{"a":1}`))
 	se := scriptError(t, err, KindRuntime)
 	if !strings.Contains(se.Message, "TypeError") {
@@ -118,7 +119,7 @@ func TestLazyPayloadManyIndexKeys(t *testing.T) {
 		b.WriteString(`"` + strconv.Itoa(i) + `":` + strconv.Itoa(i))
 	}
 	b.WriteString(`,"x":1}`)
-	e := New(Options{})
+	e := New(Options{Timeout: 30 * time.Second}) // correctness, not speed: a loaded CI machine must not time it out
 	res := mustRun(t, e, `function handler(w) {
   const k = Object.keys(w.payload);
   w.payload = [k.length, k[0], k[1], k[9999], k[10000], w.payload['5000']];

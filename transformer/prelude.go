@@ -6,15 +6,17 @@ package transformer
 //
 //   - run(wrapper, method, url, eventType, payload, env) calls the
 //     script's wrapper to get a fresh handler, calls it, and reduces the
-//     result to plain values (a status array) so that Go never reads a
-//     script-owned object and so never triggers a script getter outside the
-//     guarded call.
+//     result to plain values (a status array; for a request, the method,
+//     URL and header strings handed to report, and the payload's JSON bytes
+//     written by encodePayload) so that Go never reads a script-owned
+//     object and so never triggers a script getter outside the guarded
+//     call.
 //   - describe(thrown) renders a thrown value as "Name: message" without
 //     letting a hostile toString escape.
 //
 // After it returns the runtime's built-ins and global object are frozen, so
 // a run cannot leave behind a mutated prototype or global for the next run.
-const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL) {
+const preludeJS = `(function (consoleObj, helpers, MAX_STR, MAX_ARR, LIMIT_MARKER, newGuard, BIGINT_REFUSAL, encodePayload, report) {
 'use strict';
 const G = globalThis;
 const apply = Reflect.apply, Reflect_apply = Reflect.apply, defineProperty = Object.defineProperty,
@@ -75,6 +77,10 @@ method(Array.prototype, 'join', function join(separator) {
 // Every built-in that walks, copies or spreads an array-like by its length
 // refuses lengths above MAX_ARR first.
 const ArrayProto = Array.prototype;
+// The Array methods whose result is the same with an absent argument as
+// with an undefined one (not lastIndexOf, reduce, splice, ...).
+const twoArgs = new Set(['includes', 'indexOf', 'find', 'findIndex', 'findLast', 'findLastIndex', 'some', 'every',
+  'forEach', 'map', 'filter']);
 function capLength(o, what) {
   if (o !== null && o !== undefined && lengthOf(Object(o)) > MAX_ARR) throw tooLong(what + ' length');
 }
@@ -84,10 +90,22 @@ for (const name of ['concat', 'copyWithin', 'every', 'fill', 'filter', 'find', '
   'with', 'keys', 'entries']) {
   const orig = ArrayProto[name];
   if (typeof orig !== 'function') continue;
-  const check = name === 'concat'
-    ? function (self, args) { capLength(self, 'Array.prototype.concat'); for (let i = 0; i < args.length; i++) if (isArray(args[i])) capLength(args[i], 'Array.prototype.concat'); }
-    : function (self) { capLength(self, 'Array.prototype.' + name); };
-  method(ArrayProto, name, { [name]() { check(this, arguments); return apply(orig, this, arguments); } }[name]);
+  const what = 'Array.prototype.' + name;
+  let wrapped;
+  if (name === 'concat') {
+    wrapped = { concat() {
+      capLength(this, what);
+      for (let i = 0; i < arguments.length; i++) if (isArray(arguments[i])) capLength(arguments[i], what);
+      return apply(orig, this, arguments);
+    } }.concat;
+  } else if (twoArgs.has(name)) {
+    // Methods that treat a missing argument as undefined take a fixed
+    // pair: no arguments object and no argument list per call.
+    wrapped = { [name](a, b) { capLength(this, what); return orig.call(this, a, b); } }[name];
+  } else {
+    wrapped = { [name]() { capLength(this, what); return apply(orig, this, arguments); } }[name];
+  }
+  method(ArrayProto, name, wrapped);
 }
 // values is also Array.prototype[Symbol.iterator], used by spread, for-of,
 // destructuring, Array.from, new Set(...) and friends.
@@ -223,15 +241,12 @@ for (const E of [Error, TypeError, RangeError, SyntaxError, ReferenceError, Eval
 enableOverride(FunctionProto, 'toString');
 enableOverride(Array.prototype, 'toString');
 
-const runFn = function run(wrapper, method, url, eventType, payload, envKV) {
-  const env = {};
-  for (let i = 0; i < envKV.length; i += 2) env[envKV[i]] = envKV[i + 1];
-  freeze(env);
+const runFn = function run(wrapper, method, url, eventType, payload, env) {
   const webhook = { method: method, url: url, payload: payload, eventType: eventType, env: env };
   const handler = wrapper();
-  if (typeof handler !== 'function') return ['nohandler'];
+  if (typeof handler !== 'function') return NOHANDLER;
   const out = handler(webhook);
-  if (out === undefined || out === null) return ['cancel'];
+  if (out === undefined || out === null) return CANCEL;
   if (out instanceof PromiseCtor) return ['invalid', 'handler must return the webhook itself, not a Promise: async handlers are not supported'];
   if (typeof out !== 'object' || isArray(out)) {
     return ['invalid', 'handler must return the webhook object (or null to cancel), got ' + (isArray(out) ? 'an array' : typeof out)];
@@ -240,33 +255,35 @@ const runFn = function run(wrapper, method, url, eventType, payload, envKV) {
   if (cancel !== undefined && cancel !== null && typeof cancel !== 'boolean') {
     return ['invalid', 'cancel must be a boolean, got ' + typeof cancel];
   }
-  if (cancel === true) return ['cancel'];
+  if (cancel === true) return CANCEL;
   const m = out.method, u = out.url, h = out.headers, p = out.payload;
   if (m !== undefined && typeof m !== 'string') return ['invalid', 'method must be a string, got ' + typeof m];
   if (u !== undefined && typeof u !== 'string') return ['invalid', 'url must be a string, got ' + typeof u];
-  let hkv = null;
-  if (h !== undefined && h !== null) {
+  const hasHeaders = h !== undefined && h !== null;
+  if (hasHeaders) {
     if (typeof h !== 'object' || isArray(h)) return ['invalid', 'headers must be an object of strings'];
-    hkv = [];
     const hk = objectKeys(h); // an index loop: for-of makes an iterator result per key
     for (let i = 0; i < hk.length; i++) {
       const k = hk[i], v = h[k];
       if (typeof v !== 'string') return ['invalid', 'header ' + stringify(k) + ' must be a string, got ' + typeof v];
-      apply(origPush, hkv, [k, v]);
+      report.header(k, v);
     }
   }
   if (p === undefined || typeof p === 'function' || typeof p === 'symbol') {
     return ['invalid', 'payload must be a JSON value, got ' + typeof p];
   }
-  let body;
+  let encoded;
   try {
-    body = stringify(p);
+    encoded = encodePayload(p); // JSON.stringify's bytes, kept in Go (output.go)
   } catch (e) {
     return ['invalid', 'payload cannot be encoded as JSON: ' + describeFn(e)];
   }
-  if (body === undefined) return ['invalid', 'payload cannot be encoded as JSON'];
-  return ['ok', m, u, hkv, body];
+  if (!encoded) return ['invalid', 'payload cannot be encoded as JSON'];
+  report.request(m, u, hasHeaders);
+  return OK;
 };
+// The constant answers of run(), made once (frozen below with the rest).
+const OK = ['ok'], CANCEL = ['cancel'], NOHANDLER = ['nohandler'];
 
 const describeFn = function describe(e) {
   try {
@@ -289,7 +306,8 @@ const describeFn = function describe(e) {
 const roots = [G, getPrototypeOf(function* () {}), getPrototypeOf(async function () {}),
   getPrototypeOf([][Symbol.iterator]()),
   getPrototypeOf(new Map()[Symbol.iterator]()), getPrototypeOf(new Set()[Symbol.iterator]()),
-  getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf('a'.matchAll(/a/g)), runFn, describeFn, stringify];
+  getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf('a'.matchAll(/a/g)), runFn, describeFn, stringify,
+  OK, CANCEL, NOHANDLER, report];
 const seen = new Set();
 while (roots.length) {
   const o = roots.pop();

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,6 +25,34 @@ type jsRuntime struct {
 	describe goja.Callable // prelude's describe(e)
 	wrapper  goja.Value    // the script body as a function returning handler
 	console  *console
+	payload  payloadDecoder  // decodes each run's payload, reusing its buffers
+	output   *payloadEncoder // encodes each run's output payload, reusing its buffer
+	freeze   goja.Callable   // Object.freeze
+
+	// env is the frozen webhook.env object of the last run, built from
+	// envOf. A frozen object with a frozen prototype carries nothing from
+	// one run to the next, so runs with the same variables share it.
+	env   *goja.Object
+	envOf map[string]string
+
+	urlOK string // the last URL checkURL accepted
+
+	// strs keeps the JS strings of the last run's method, URL and event
+	// type (str): strings are immutable, and most runs repeat them.
+	strs [3]struct {
+		s string
+		v goja.Value
+	}
+
+	timer *time.Timer // interrupts the run in progress at Options.Timeout
+
+	// request is what the prelude's run() reports of the request the
+	// handler asked for (report.request and report.header).
+	request struct {
+		method, url goja.Value // undefined when the script left them
+		hasHeaders  bool
+		headers     []string // name, value, name, value, ...
+	}
 
 	memoryKilled bool // the heap watchdog interrupted the last run
 }
@@ -45,8 +74,15 @@ const (
 	interruptMemory
 )
 
-// newRuntime builds a hardened runtime (see preludeJS) and loads prog into it.
-func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
+// constHandler makes the wrapper of a reusable script: a function that
+// returns the handler made once.
+var constHandler = sync.OnceValue(func() *goja.Program {
+	return goja.MustCompile("handler.js", "(function (h) { return function () { return h; }; })", true)
+})
+
+// newRuntime builds a hardened runtime (see preludeJS) and loads the script
+// into it.
+func (e *Engine) newRuntime(script *compiled) (*jsRuntime, error) {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(e.opts.MaxCallStack)
 	rt := &jsRuntime{vm: vm, console: &console{max: e.opts.MaxLogBytes}}
@@ -69,9 +105,19 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
 	pf, _ := goja.AssertFunction(pv)
+	rt.output = newPayloadEncoder(vm, e.opts.MaxStringLen, e.opts.MaxArrayLen)
+	report := vm.NewObject()
+	_ = report.Set("request", func(c goja.FunctionCall) goja.Value {
+		rt.request.method, rt.request.url, rt.request.hasHeaders = c.Argument(0), c.Argument(1), c.Argument(2).ToBoolean()
+		return goja.Undefined()
+	})
+	_ = report.Set("header", func(c goja.FunctionCall) goja.Value {
+		rt.request.headers = append(rt.request.headers, c.Argument(0).String(), c.Argument(1).String())
+		return goja.Undefined()
+	})
 	fns, err := pf(goja.Undefined(), rt.console.object(vm), helpers,
 		vm.ToValue(e.opts.MaxStringLen), vm.ToValue(e.opts.MaxArrayLen), vm.ToValue(sizeLimitMarker),
-		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal))
+		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal), vm.ToValue(rt.output.encode), report)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
@@ -82,13 +128,15 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 	rt.global = vm.GlobalObject()
 
 	// Evaluating the program only creates the wrapper function; its body, the
-	// merchant's top level, runs once per Run. Freeze the wrapper so that
-	// arguments.callee cannot carry state from one run to the next.
-	w, err := vm.RunProgram(prog)
+	// merchant's top level, runs once per Run, unless the script is reusable
+	// (see loadReusable). Freeze the wrapper so that arguments.callee cannot
+	// carry state from one run to the next.
+	w, err := vm.RunProgram(script.prog)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: loading script: %w", err)
 	}
 	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
+	rt.freeze = freeze
 	wo := w.ToObject(vm)
 	if _, err := freeze(goja.Undefined(), wo.Get("prototype")); err != nil {
 		return nil, fmt.Errorf("transformer: loading script: %w", err)
@@ -97,8 +145,68 @@ func (e *Engine) newRuntime(prog *goja.Program) (*jsRuntime, error) {
 		return nil, fmt.Errorf("transformer: loading script: %w", err)
 	}
 	rt.wrapper = w
+	if script.reuse {
+		if err := rt.loadReusable(freeze); err != nil {
+			return nil, err
+		}
+	}
 	return rt, nil
 }
+
+// loadReusable runs the top level of a reusable script (reusableBody) once
+// and makes rt.wrapper return the handler it defined on every run. The
+// handler and its prototype are frozen as well; the check already proved
+// that no script code can reach them. A top level that defines no function
+// handler keeps the ordinary wrapper, which says so on every run.
+func (rt *jsRuntime) loadReusable(freeze goja.Callable) error {
+	wrapper, _ := goja.AssertFunction(rt.wrapper)
+	h, err := wrapper(goja.Undefined())
+	if err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	ho, ok := h.(*goja.Object)
+	if _, callable := goja.AssertFunction(h); !ok || !callable {
+		return nil
+	}
+	if p, ok := ho.Get("prototype").(*goja.Object); ok {
+		if _, err := freeze(goja.Undefined(), p); err != nil {
+			return fmt.Errorf("transformer: loading script: %w", err)
+		}
+	}
+	if _, err := freeze(goja.Undefined(), ho); err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	mk, err := rt.vm.RunProgram(constHandler())
+	if err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	mkf, _ := goja.AssertFunction(mk)
+	w, err := mkf(goja.Undefined(), ho)
+	if err != nil {
+		return fmt.Errorf("transformer: loading script: %w", err)
+	}
+	wo := w.ToObject(rt.vm)
+	for _, o := range []goja.Value{wo.Get("prototype"), wo} {
+		if _, err := freeze(goja.Undefined(), o); err != nil {
+			return fmt.Errorf("transformer: loading script: %w", err)
+		}
+	}
+	rt.wrapper = w
+	return nil
+}
+
+// str returns s as a JS string, reusing the last one made in slot i.
+func (rt *jsRuntime) str(i int, s string) goja.Value {
+	c := &rt.strs[i]
+	if c.v == nil || c.s != s {
+		c.s, c.v = s, rt.vm.ToValue(s)
+	}
+	return c.v
+}
+
+// noCancel stands for context.AfterFunc's stop when there is nothing to
+// stop.
+func noCancel() bool { return true }
 
 // runOn runs one event through rt. reusable is false when rt must not go back
 // to the pool: it was interrupted, hit a limit, or a Go panic went through it.
@@ -108,6 +216,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	start := time.Now()
 	vm := rt.vm
 	rt.console.reset()
+	rt.request.headers = rt.request.headers[:0]
 
 	// A fresh global object per run, inheriting the frozen built-ins: globals
 	// a run creates (globalThis.x = 1, or x = 1 in sloppy mode) die with it.
@@ -116,8 +225,18 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	_ = global.DefineDataProperty("globalThis", global, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	vm.SetGlobalObject(global)
 
-	timer := time.AfterFunc(e.opts.Timeout, func() { vm.Interrupt(interruptTimeout) })
-	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(interruptCancel) })
+	// The timer is the runtime's own, reset per run: a runtime whose timer
+	// fired is never reused (reusable below).
+	if rt.timer == nil {
+		rt.timer = time.AfterFunc(e.opts.Timeout, func() { vm.Interrupt(interruptTimeout) })
+	} else {
+		rt.timer.Reset(e.opts.Timeout)
+	}
+	timer := rt.timer
+	stopCtx := noCancel
+	if ctx.Done() != nil { // a context that can never be cancelled needs no watcher
+		stopCtx = context.AfterFunc(ctx, func() { vm.Interrupt(interruptCancel) })
+	}
 	watched := e.watch.enter(vm)
 
 	var (
@@ -131,7 +250,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		if len(raw) == 0 {
 			raw = json.RawMessage("null")
 		}
-		parsed, perr := decodePayload(vm, raw)
+		parsed, perr := decodePayload(vm, &rt.payload, raw)
 		if perr != nil {
 			parsed, perr = rt.parse(goja.Undefined(), vm.ToValue(string(raw)))
 		}
@@ -147,8 +266,8 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		if method == "" {
 			method = "POST"
 		}
-		out, cerr := rt.run(goja.Undefined(), rt.wrapper, vm.ToValue(method), vm.ToValue(in.URL),
-			vm.ToValue(in.EventType), parsed, envArray(vm, in.Env))
+		out, cerr := rt.run(goja.Undefined(), rt.wrapper, rt.str(0, method), rt.str(1, in.URL),
+			rt.str(2, in.EventType), parsed, rt.envObject(in.Env))
 		if cerr != nil {
 			jsErr = cerr
 			if !isUncatchable(cerr) {
@@ -169,6 +288,8 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	memoryKilled, shared := e.watch.leave(watched)
 	rt.memoryKilled = memoryKilled
 	vm.SetGlobalObject(rt.global) // let this run's objects be collected while rt idles
+	defer rt.output.trim()
+	defer rt.payload.release()
 	elapsed := time.Since(start)
 	logs := rt.console.take()
 	res.Logs, res.DurationMS = logs, float64(elapsed)/float64(time.Millisecond)
@@ -225,7 +346,7 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 		return res, reusable, err
 	}
 
-	res, err = e.result(status, in, logs)
+	res, err = e.result(rt, status, in, logs)
 	if err != nil {
 		return Result{}, reusable, err
 	}
@@ -233,9 +354,10 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 	return res, reusable, nil
 }
 
-// result turns the prelude's status array into a Result, validating what
-// only Go can check (method set, URL syntax, header syntax, output size).
-func (e *Engine) result(status *goja.Object, in Input, logs []string) (Result, error) {
+// result turns the prelude's status array and the encoded payload into a
+// Result, validating what only Go can check (method set, URL syntax, header
+// syntax, output size).
+func (e *Engine) result(rt *jsRuntime, status *goja.Object, in Input, logs []string) (Result, error) {
 	invalid := func(format string, args ...any) (Result, error) {
 		return Result{}, &Error{Kind: KindInvalidResult, Message: fmt.Sprintf(format, args...), Logs: logs}
 	}
@@ -249,8 +371,9 @@ func (e *Engine) result(status *goja.Object, in Input, logs []string) (Result, e
 	}
 	var res Result
 	res.Method = in.Method
-	if m := status.Get("1"); !goja.IsUndefined(m) {
-		res.Method = m.String()
+	req := &rt.request
+	if !goja.IsUndefined(req.method) {
+		res.Method = req.method.String()
 	}
 	res.Method = strings.ToUpper(res.Method)
 	if res.Method == "" {
@@ -262,29 +385,30 @@ func (e *Engine) result(status *goja.Object, in Input, logs []string) (Result, e
 		return invalid("method must be POST, PUT or PATCH, got %q", res.Method)
 	}
 	res.URL = in.URL
-	if u := status.Get("2"); !goja.IsUndefined(u) {
-		res.URL = u.String()
+	if !goja.IsUndefined(req.url) {
+		res.URL = req.url.String()
 	}
-	if err := checkURL(res.URL); err != nil {
-		return invalid("url %q: %v", res.URL, err)
+	if res.URL != rt.urlOK {
+		if err := checkURL(res.URL); err != nil {
+			return invalid("url %q: %v", res.URL, err)
+		}
+		rt.urlOK = res.URL
 	}
-	if hv := status.Get("3"); !goja.IsNull(hv) && !goja.IsUndefined(hv) {
-		kv, _ := hv.Export().([]any)
-		res.Headers = make(map[string]string, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			k, _ := kv[i].(string)
-			v, _ := kv[i+1].(string)
+	if req.hasHeaders {
+		res.Headers = make(map[string]string, len(req.headers)/2)
+		for i := 0; i+1 < len(req.headers); i += 2 {
+			k, v := req.headers[i], req.headers[i+1]
 			if err := CheckHeader(k, v); err != nil {
 				return invalid("%v", err)
 			}
 			res.Headers[k] = v
 		}
 	}
-	body := status.Get("4").String()
+	body := rt.output.bytes()
 	if len(body) > e.opts.MaxOutputBytes {
 		return Result{}, &Error{Kind: KindLimit, Message: fmt.Sprintf("payload is %d bytes once encoded, over the %d-byte output limit", len(body), e.opts.MaxOutputBytes), Logs: logs}
 	}
-	res.Payload = json.RawMessage(body)
+	res.Payload = slices.Clone(body) // body is the runtime's buffer
 	return res, nil
 }
 
@@ -302,22 +426,30 @@ func checkURL(raw string) error {
 	return nil
 }
 
-// envArray flattens env into [k1, v1, k2, v2, ...], keys sorted so the
-// script sees a stable key order.
-func envArray(vm *goja.Runtime, env map[string]string) goja.Value {
-	if len(env) == 0 {
-		return vm.NewArray()
+// envObject returns webhook.env for env: a frozen plain object, keys sorted
+// so the script sees a stable key order. It is built again only when env
+// differs from the last run's. It runs inside the run's guarded call, so a
+// panic from goja is caught there.
+func (rt *jsRuntime) envObject(env map[string]string) *goja.Object {
+	if rt.env != nil && maps.Equal(env, rt.envOf) {
+		return rt.env
 	}
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	kv := make([]any, 0, 2*len(keys))
+	o := rt.vm.NewObject()
 	for _, k := range keys {
-		kv = append(kv, k, env[k])
+		if err := o.Set(k, env[k]); err != nil {
+			panic(rt.vm.NewGoError(err))
+		}
 	}
-	return vm.NewArray(kv...)
+	if _, err := rt.freeze(goja.Undefined(), o); err != nil {
+		panic(err)
+	}
+	rt.env, rt.envOf = o, maps.Clone(env)
+	return o
 }
 
 // scriptPosition finds the innermost frame in the merchant's code.

@@ -32,11 +32,16 @@ type slotPool struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenantSlots
+	spare   []*tenantSlots // dropped entries, kept for reuse (their slots are empty)
 }
 
+// maxSpareTenants bounds slotPool.spare.
+const maxSpareTenants = 16
+
 type tenantSlots struct {
-	slots chan struct{}
-	users int // holders and waiters; the entry is dropped at zero
+	tenant string
+	slots  chan struct{}
+	users  int // holders and waiters; the entry is dropped at zero
 }
 
 func newSlotPool(size, perTenant int) *slotPool {
@@ -44,41 +49,54 @@ func newSlotPool(size, perTenant int) *slotPool {
 }
 
 // acquire waits for one of tenant's slots, then one of the pool's, honouring
-// ctx, and returns the function that gives both back.
-func (p *slotPool) acquire(ctx context.Context, tenant string) (release func(), err error) {
+// ctx. The caller gives both back with release(held).
+func (p *slotPool) acquire(ctx context.Context, tenant string) (held *tenantSlots, err error) {
 	p.mu.Lock()
 	ts := p.tenants[tenant]
 	if ts == nil {
-		ts = &tenantSlots{slots: make(chan struct{}, p.perTenant)}
+		if n := len(p.spare); n > 0 {
+			ts, p.spare = p.spare[n-1], p.spare[:n-1]
+		} else {
+			ts = &tenantSlots{slots: make(chan struct{}, p.perTenant)}
+		}
+		ts.tenant = tenant
 		p.tenants[tenant] = ts
 	}
 	ts.users++
 	p.mu.Unlock()
-	done := func() {
-		p.mu.Lock()
-		if ts.users--; ts.users == 0 {
-			delete(p.tenants, tenant)
-		}
-		p.mu.Unlock()
-	}
 	select {
 	case ts.slots <- struct{}{}:
 	case <-ctx.Done():
-		done()
+		p.leave(ts)
 		return nil, ctx.Err()
 	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
 		<-ts.slots
-		done()
+		p.leave(ts)
 		return nil, ctx.Err()
 	}
-	return func() {
-		<-p.slots
-		<-ts.slots
-		done()
-	}, nil
+	return ts, nil
+}
+
+// release gives back the slots acquire took.
+func (p *slotPool) release(ts *tenantSlots) {
+	<-p.slots
+	<-ts.slots
+	p.leave(ts)
+}
+
+// leave drops a holder or waiter of ts, and ts itself with the last one.
+func (p *slotPool) leave(ts *tenantSlots) {
+	p.mu.Lock()
+	if ts.users--; ts.users == 0 {
+		delete(p.tenants, ts.tenant)
+		if len(p.spare) < maxSpareTenants {
+			p.spare = append(p.spare, ts) // no users: its slots are empty
+		}
+	}
+	p.mu.Unlock()
 }
 
 // inUse reports the pool's slots in use, and those of tenant.

@@ -10,12 +10,16 @@
 // in pooled runtimes kept per (tenant, script version). Each runtime's
 // built-ins are frozen when it is created, and every run gets a fresh global
 // object and re-runs the script body, so a run never sees state left by an
-// earlier run and a tenant never shares a runtime with another. The event
-// reaches the script lazily: each JSON object is built member by member as
-// the script reads it (lazy.go).
+// earlier run and a tenant never shares a runtime with another. A script
+// whose top level only defines what no run can change (reuse.go: the
+// DataFast and Slack templates) has it run once per runtime instead. The
+// event reaches the script lazily: each JSON object is built member by
+// member as the script reads it, from an index made in the one pass that
+// checks the payload (lazy.go); the output payload is encoded in Go,
+// straight to bytes (output.go).
 //
 // Limits, and what enforces each:
-//   - wall time: a timer that calls Interrupt, always stopped; regexp2's
+//   - wall time: a timer per runtime that calls Interrupt, always stopped; regexp2's
 //     match timeout for backtracking regexes, which Interrupt cannot reach;
 //   - call depth: goja's SetMaxCallStackSize;
 //   - memory: size caps on the built-ins that can build a huge value in one
@@ -34,7 +38,6 @@ package transformer
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,7 +47,6 @@ import (
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
-	"github.com/dop251/goja"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -223,20 +225,22 @@ func boundRegexp(d time.Duration) {
 }
 
 // Script identifies one version of a merchant's code. Runtimes and cached
-// programs are keyed by (TenantID, sha256(Code)) and never shared across
-// tenants.
+// programs are keyed by (TenantID, Code) and never shared across tenants.
 type Script struct {
 	TenantID string
 	Code     string
 }
 
+// key is s itself: the code is the version. Map lookups hash and compare it
+// (a few hundred nanoseconds at the 51,200-character cap); a digest per run
+// cost more than that, and the pooled runtime keeps the code alive anyway.
 func (s Script) key() scriptKey {
-	return scriptKey{tenant: s.TenantID, sum: sha256.Sum256([]byte(s.Code))}
+	return scriptKey{tenant: s.TenantID, code: s.Code}
 }
 
 type scriptKey struct {
 	tenant string
-	sum    [sha256.Size]byte
+	code   string
 }
 
 // Input is what handler(webhook) receives.
@@ -352,11 +356,11 @@ func (e *Engine) Run(ctx context.Context, s Script, in Input) (Result, error) {
 	if isPreview(ctx) {
 		slots = e.previews
 	}
-	release, err := slots.acquire(ctx, s.TenantID)
+	held, err := slots.acquire(ctx, s.TenantID)
 	if err != nil {
 		return Result{}, fmt.Errorf("transformer: waiting for a run slot: %w", err)
 	}
-	defer release()
+	defer slots.release(held)
 
 	res, err := e.runScript(ctx, s, in, 1)
 	if errors.Is(err, errMemoryPressure) {
@@ -407,7 +411,7 @@ func (e *Engine) runScript(ctx context.Context, s Script, in Input, weight int64
 
 // program returns the compiled program for key, compiling and caching it on
 // a miss. Two concurrent misses compile twice; the cache keeps one.
-func (e *Engine) program(key scriptKey, code string) (*goja.Program, error) {
+func (e *Engine) program(key scriptKey, code string) (*compiled, error) {
 	if p := e.progs.get(key); p != nil {
 		return p, nil
 	}

@@ -53,6 +53,11 @@ type config struct {
 	// transformer fairness: one tenant's runs at once per pool, and the preview pool's size (0: defaults)
 	TransformTenantRuns  int
 	TransformPreviewRuns int
+	// TransformLimits are the sandbox's size and memory limits (config_transform.go).
+	TransformLimits transformLimits
+	// alerts (issue 14): one alert per destination and type per window; links to the console
+	AlertWindow time.Duration
+	PublicURL   string
 	// durable acknowledgement (issue 12; config_ack.go)
 	AckReplicas int
 	AckTimeout  time.Duration
@@ -148,6 +153,10 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// transformer fairness
 	fs.IntVar(&c.TransformTenantRuns, "transform-tenant-runs", envIntDefault("HOOKSHIFT_TRANSFORM_TENANT_RUNS", 0), "one tenant's transform runs at once, in each of the delivery and preview pools; 0: half of the pool (HOOKSHIFT_TRANSFORM_TENANT_RUNS)")
 	fs.IntVar(&c.TransformPreviewRuns, "transform-preview-runs", envIntDefault("HOOKSHIFT_TRANSFORM_PREVIEW_RUNS", 0), "transform test (preview) runs at once, apart from deliveries; 0: max(2, cores/2) (HOOKSHIFT_TRANSFORM_PREVIEW_RUNS)")
+	registerTransformLimits(fs, &c.TransformLimits)
+	// alerts
+	fs.DurationVar(&c.AlertWindow, "alert-window", queue.DefaultAlertWindow, "at most one alert per destination and type in this window; the rest are counted into the next (HOOKSHIFT_ALERT_WINDOW)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "scheme://host of the console that alerts link to; empty uses --console-public-url, else no links (HOOKSHIFT_PUBLIC_URL)")
 	// durable acknowledgement
 	fs.IntVar(&c.AckReplicas, "ack-replicas", 0, "answer 2xx only once this many replicas hold the event's task as well as the primary (HOOKSHIFT_ACK_REPLICAS)")
 	fs.DurationVar(&c.AckTimeout, "ack-timeout", queue.DefaultAckTimeout, "how long the receiver waits for --ack-replicas before answering 503 (HOOKSHIFT_ACK_TIMEOUT)")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/hookshift/hookshift/console"
 	"github.com/hookshift/hookshift/httpapi"
 	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/egress"
@@ -200,8 +202,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if err := qc.EnsureQueues(ctx, rdb); err != nil {
 		return fmt.Errorf("create the queues: %w", err)
 	}
-	engine := transformer.New(transformer.Options{Timeout: cfg.TransformTime, Helpers: integrations.ScriptHelpers(),
-		MaxTenantRuns: cfg.TransformTenantRuns, PreviewConcurrency: cfg.TransformPreviewRuns})
+	topts := transformerOptions(cfg)
+	topts.Helpers = integrations.ScriptHelpers()
+	engine := transformer.New(topts)
 	policy := egress.Policy{Allow: allow}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
@@ -230,6 +233,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	if rl.worker {
 		fan := &queue.FanOut{Store: st, Client: qc, Log: log}
 		del := &queue.Deliverer{Store: st, Engine: engine, HTTP: policy.Client(30 * time.Second), Schedule: schedule, Log: log, Metrics: m}
+		// alerts: operational events about the tenant's destinations
+		if err := checkAlertWindow(cfg); err != nil {
+			return err
+		}
+		del.Alerts = &queue.Alerter{Store: st, Client: qc, Window: cfg.AlertWindow, PublicURL: cmp.Or(cfg.PublicURL, cfg.ConsolePublicURL), Log: log}
 		rep := &queue.Replayer{Store: st, Client: qc, Log: log}
 		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log}, fan, del, rep)
 		if err := srv.Start(mux); err != nil {
@@ -247,8 +255,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	api.MaxJSONDepth, api.MaxLiveSecrets = cfg.MaxJSONDepth, cfg.MaxLiveSecrets // receive path (issue 9)
 	api.ReceiveTimeout = cfg.ReceiveTimeout                                     // 503 within it while Redis is away (issue 12)
 	closing := make(chan struct{})                                              // ends the console's live streams at shutdown
-	// nil assets: the front-end bundle (console.FS()) is wired in by the console branch.
-	if api.Console, err = consoleOptions(cfg, nil, closing); err != nil {
+	// The console's front end is the bundle embedded from console/dist.
+	if api.Console, err = consoleOptions(cfg, console.FS(), closing); err != nil {
 		return err
 	}
 	hs := &http.Server{Addr: cfg.Addr, Handler: api.Handler(httpapi.Roles{Receiver: rl.receiver, API: rl.api}),
@@ -318,6 +326,7 @@ func printEmbeddedBanner(w io.Writer, addr, token string) {
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 
 Root token: %[2]s
+Console:    %[1]s/console/ (sign in with a tenant token, made below)
 
 Try the whole flow (needs curl and jq; the README's tour explains each step). In a
 second terminal, from the repository's root, the CLI and a local destination:

@@ -130,24 +130,45 @@ func (k Kind) CheckKey(config json.RawMessage, secret string) error {
 	return nil
 }
 
+// JSONChecker is implemented by a Verifier whose successful Verify has
+// parsed the whole body as one JSON value (topLevelStrings), so that the
+// receiver need not check the body's JSON again.
+type JSONChecker interface{ ChecksJSON() bool }
+
+// ChecksJSON: Verify reads the body through topLevelStrings.
+func (*standardWebhooksVerifier) ChecksJSON() bool { return true }
+
+// ChecksJSON: Verify reads the body through topLevelStrings.
+func (stripeVerifier) ChecksJSON() bool { return true }
+
+// ChecksJSON: Verify reads the body through topLevelStrings.
+func (*cryptomusVerifier) ChecksJSON() bool { return true }
+
 // topLevelStrings reads string fields of a JSON object body. A body that is
 // not a JSON object is ErrBody; a field that is absent or not a string is
-// returned as "" and left for the caller to judge.
+// returned as "" and left for the caller to judge. It checks the whole body
+// as JSON in the same single pass (topscan.go), which is why its callers'
+// verifiers are JSONCheckers.
 func topLevelStrings(body []byte, names ...string) (map[string]string, error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: body must be a JSON object", ErrBody)
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, fmt.Errorf("%w: body is not valid JSON: %v", ErrBody, err)
-	}
-	out := make(map[string]string, len(names))
-	for _, n := range names {
-		var s string
-		if raw, ok := fields[n]; ok && json.Unmarshal(raw, &s) == nil {
-			out[n] = s
+	sc := topScan{b: body, names: names, got: make(map[string]string, len(names))}
+	err := sc.value(0)
+	if err == nil {
+		sc.ws()
+		if sc.i != len(body) {
+			err = errTopScan
 		}
 	}
-	return out, nil
+	if err != nil {
+		// Refused: let encoding/json say why, in its words.
+		var v any
+		if jerr := json.Unmarshal(body, &v); jerr != nil {
+			err = jerr
+		}
+		return nil, fmt.Errorf("%w: body is not valid JSON: %v", ErrBody, err)
+	}
+	return sc.got, nil
 }

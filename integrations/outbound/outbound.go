@@ -36,7 +36,8 @@ type Spec struct {
 	// URLField names the config field whose value is the destination URL when
 	// the URL is itself the credential (Slack and Discord incoming webhooks).
 	URLField string `json:"url_field,omitempty"`
-	// Auth says how credentials are sent: "bearer", "basic", "url" or "none".
+	// Auth says how credentials are sent: "bearer", "basic", "url", "body"
+	// (a key in the JSON body, e.g. PostHog) or "none".
 	Auth              string     `json:"auth"`
 	Fields            []Field    `json:"config_fields"`
 	DefaultEventTypes []string   `json:"default_event_types,omitempty"`
@@ -51,6 +52,15 @@ type Spec struct {
 	// ErrorMessage extracts a readable message from an error response body;
 	// nil or "" means the body snippet is kept as it is.
 	ErrorMessage func(body []byte) string `json:"-"`
+	// Accepted, when set, reports a non-2xx answer that means the provider
+	// already took this very request (Loops answers 409 to a reused
+	// Idempotency-Key), so Classify counts it as delivered, not failed.
+	Accepted func(status int, body []byte) bool `json:"-"`
+	// Transient, when set, reports a 4xx answer the provider documents as
+	// worth retrying (Resend answers 409 concurrent_idempotent_requests while
+	// the first request with the same Idempotency-Key is still in progress),
+	// so Classify retries it instead of failing it permanently.
+	Transient func(status int, body []byte) bool `json:"-"`
 	// Validate, when set, checks a destination's config beyond Required
 	// (e.g. that a signing secret decodes), so a bad value is refused when
 	// it is saved rather than failing every delivery.
@@ -60,6 +70,18 @@ type Spec struct {
 	// msgID the delivery's idempotency key and ts the send time, and may add
 	// headers. An error means the request cannot be sent as configured.
 	Sign func(config map[string]string, msgID string, ts time.Time, body []byte, h http.Header) error `json:"-"`
+
+	// Endpoint, when set, builds the destination URL from the config (a
+	// region's host, a workspace and script path, a key in the path) and is
+	// used instead of DefaultURL when the destination is saved (URLFor).
+	// With URLField also set, that field is the credential in the URL, and
+	// the URL is masked wherever shown, as a Slack URL is.
+	Endpoint func(config map[string]string) string `json:"-"`
+	// ScriptEnv, when set, gives the integration's templates config values
+	// they put in the body (a sender address, a key the provider wants in
+	// the body) as webhook.env entries, under the destination's own env
+	// (ScriptEnvFor).
+	ScriptEnv func(config map[string]string) map[string]string `json:"-"`
 }
 
 // Template returns the template with this name.

@@ -67,7 +67,13 @@ func Classify(resp *http.Response, body []byte, err error, spec Spec, now time.T
 	case code >= 200 && code < 300:
 		o.Kind = Delivered
 		return o
-	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+	case spec.Accepted != nil && spec.Accepted(code, body):
+		// The provider says it already has this request (e.g. Loops' 409 to
+		// an Idempotency-Key it has seen): an earlier attempt got through.
+		o.Kind = Delivered
+		return o
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500,
+		spec.Transient != nil && spec.Transient(code, body):
 		o.Kind = Retry
 		o.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	case code == http.StatusGone:

@@ -140,3 +140,32 @@ func TestShownURL(t *testing.T) {
 		}
 	}
 }
+
+// An answer the integration marks as "already have it" (Loops' 409 to a seen
+// Idempotency-Key) is delivered; the same status without the mark is not.
+func TestClassifyAccepted(t *testing.T) {
+	spec := outbound.Spec{Accepted: func(code int, _ []byte) bool { return code == 409 }}
+	if o := outbound.Classify(response(409, ""), nil, nil, spec, now); o.Kind != outbound.Delivered {
+		t.Fatalf("409 marked accepted: %+v", o)
+	}
+	if o := outbound.Classify(response(409, ""), nil, nil, outbound.Spec{}, now); o.Kind != outbound.Permanent {
+		t.Fatalf("409 without the mark: %+v", o)
+	}
+	if o := outbound.Classify(response(400, ""), nil, nil, spec, now); o.Kind != outbound.Permanent {
+		t.Fatalf("400 with a 409-only mark: %+v", o)
+	}
+}
+
+// A 4xx the integration marks as transient (Resend's 409 while the first
+// request with the same key is in progress) is retried, with Retry-After.
+func TestClassifyTransient(t *testing.T) {
+	spec := outbound.Spec{Transient: func(code int, body []byte) bool { return code == 409 && string(body) == "busy" }}
+	r := response(409, "")
+	r.Header.Set("Retry-After", "7")
+	if o := outbound.Classify(r, []byte("busy"), nil, spec, now); o.Kind != outbound.Retry || o.RetryAfter != 7*time.Second {
+		t.Fatalf("409 marked transient: %+v", o)
+	}
+	if o := outbound.Classify(response(409, ""), []byte("other"), nil, spec, now); o.Kind != outbound.Permanent {
+		t.Fatalf("409 not marked: %+v", o)
+	}
+}

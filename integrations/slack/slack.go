@@ -30,7 +30,7 @@ var Spec = outbound.Spec{
 	},
 	DefaultEventTypes: dodo.Events(),
 	Templates: []outbound.Template{
-		{Name: "default", Description: "Dodo Payments: payments succeeded and failed, refunds, disputes and subscription changes.", EventTypes: dodo.Events(), Code: dodoJS},
+		{Name: "default", Description: "Dodo Payments: payments succeeded and failed, refunds, disputes and subscription changes. Also renders hookshift's alerts (GET|PUT /v1/alerts).", EventTypes: dodo.Events(), Code: dodoJS},
 		{Name: "stripe", Description: "Stripe: refunds and disputes.", EventTypes: []string{"refund.created", "charge.dispute.created", "charge.dispute.closed"}, Code: stripeJS},
 	},
 	// Slack's errors are short plain-text bodies ("invalid_payload",

@@ -19,7 +19,7 @@ const module = "github.com/hookshift/hookshift/"
 var allowed = map[string][]string{
 	"cmd/hookshift": {"*"}, // the binary wires everything
 
-	"httpapi": {"queue", "queue/dispatch", "rules", "store", "transformer", "metrics",
+	"httpapi": {"queue", "queue/dispatch", "rules", "integrations/inbound/samples", "store", "transformer", "metrics",
 		"integrations", "integrations/inbound", "integrations/egress", "integrations/outbound"},
 	"queue": {"queue/dispatch", "rules", "store", "transformer", "metrics",
 		"integrations", "integrations/inbound", "integrations/outbound"},
@@ -31,13 +31,15 @@ var allowed = map[string][]string{
 	"integrations/outbound": {"integrations/egress"},
 	"integrations/inbound":  {"store"}, // store.SearchKeys, the type of what the event log indexes
 
-	"integrations/egress":   {},
-	"integrations/currency": {},
-	"integrations/dodo":     {},
-	"transformer":           {},
-	"metrics":               {},
-	"store":                 {},
+	"integrations/inbound/samples": {}, // sample events, embedded
+	"integrations/egress":          {},
+	"integrations/currency":        {},
+	"integrations/dodo":            {},
+	"transformer":                  {},
+	"metrics":                      {},
+	"store":                        {},
 
+	"console":            {}, // the console's embedded front end; wired by cmd
 	"internal/redistest": {},
 	"internal/redisconn": {}, // HOOKSHIFT_REDIS_URL → go-redis and asynq clients, for cmd/hookshift
 	"internal/layering":  {},

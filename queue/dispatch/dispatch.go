@@ -148,7 +148,7 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 	if t := dest.Transform; t != nil && t.Enabled && t.Code != "" {
 		start := s.now()
 		res, err := s.Engine.Run(ctx, transformer.Script{TenantID: dest.TenantID, Code: t.Code}, transformer.Input{
-			Method: http.MethodPost, URL: dest.URL, EventType: ev.Type, Payload: ev.Payload, Env: dest.Env,
+			Method: http.MethodPost, URL: dest.URL, EventType: ev.Type, Payload: ev.Payload, Env: spec.ScriptEnvFor(dest.Config, dest.Env),
 		})
 		p.Transform = s.now().Sub(start)
 		if err != nil {

@@ -1,7 +1,10 @@
 package samples_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
@@ -55,6 +58,31 @@ func TestDerivedEventTypes(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("%s/%s: missing", kind, name)
+			}
+		}
+	}
+}
+
+// The embedded samples are copies of the repository's testdata (go:embed
+// cannot reach a parent folder); they must not drift from what the
+// receiver's tests verify. Every testdata event is offered, byte for byte.
+func TestSamplesAreTheTestdata(t *testing.T) {
+	dirs := map[string]string{"standard-webhooks": "dodo", "stripe": "stripe", "cryptomus": "cryptomus", "hmac": "hmac"}
+	for kind, dir := range dirs {
+		want, err := filepath.Glob(filepath.Join("..", "..", "..", "testdata", dir, "*.json"))
+		if err != nil || len(want) == 0 {
+			t.Fatalf("testdata/%s: %v (%d files)", dir, err, len(want))
+		}
+		got, err := filepath.Glob(filepath.Join(kind, "*.json"))
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s has %d samples, testdata/%s has %d events: copy the new ones (cp testdata/%s/*.json integrations/inbound/samples/%s/)",
+				kind, len(got), dir, len(want), dir, kind)
+		}
+		for _, w := range want {
+			a, _ := os.ReadFile(w)
+			b, err := os.ReadFile(filepath.Join(kind, filepath.Base(w)))
+			if err != nil || !bytes.Equal(a, b) {
+				t.Errorf("%s/%s differs from %s: copy it again", kind, filepath.Base(w), w)
 			}
 		}
 	}
