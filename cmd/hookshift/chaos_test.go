@@ -35,13 +35,13 @@ func TestChaosNothingAcknowledgedIsLost(t *testing.T) {
 
 	g := redistest.StartSentinelGroup(t, 2)
 	sink := newCountingSink(t)
-	t.Setenv("HOOKSHIFT_ACK_REPLICAS", "1")
 	api := startServe(t, g.URL(), "--roles", "api")
 	src := setupSource(t, api, sink.URL)
 
 	var mu sync.Mutex // guards receivers
-	receivers := []*proc{startServe(t, g.URL(), "--roles", "receiver"), startServe(t, g.URL(), "--roles", "receiver")}
-	workers := []*proc{startServe(t, g.URL(), "--roles", "worker"), startServe(t, g.URL(), "--roles", "worker")}
+	receiver := func() *proc { return startServe(t, g.URL(), "--roles", "receiver", "--ack-replicas", "1") }
+	worker := func() *proc { return startServe(t, g.URL(), "--roles", "worker") }
+	receivers, workers := []*proc{receiver(), receiver()}, []*proc{worker(), worker()}
 	target := func(n int) string { // a load balancer: any receiver that is up
 		mu.Lock()
 		defer mu.Unlock()
@@ -82,7 +82,7 @@ func TestChaosNothingAcknowledgedIsLost(t *testing.T) {
 		// comes back after asynq's lease (30 s) and recoverer (1 min).
 		if rng.IntN(2) == 0 && time.Since(start) < chaosDuration/2 {
 			kill(workers[i])
-			workers[i] = startServe(t, g.URL(), "--roles", "worker")
+			workers[i] = worker()
 			kills["worker"]++
 			continue
 		}
@@ -91,7 +91,7 @@ func TestChaosNothingAcknowledgedIsLost(t *testing.T) {
 		receivers[i] = nil
 		mu.Unlock()
 		kill(p)
-		np := startServe(t, g.URL(), "--roles", "receiver")
+		np := receiver()
 		mu.Lock()
 		receivers[i] = np
 		mu.Unlock()

@@ -63,6 +63,8 @@ type config struct {
 	// durable acknowledgement (issue 12; config_ack.go)
 	AckReplicas int
 	AckTimeout  time.Duration
+	// Redis topologies (issue 12; config_topology.go): the receiver's bound on its Redis work
+	ReceiveTimeout time.Duration
 }
 
 func env(name, def string) string {
@@ -162,6 +164,8 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// durable acknowledgement
 	fs.IntVar(&c.AckReplicas, "ack-replicas", 0, "answer 2xx only once this many replicas hold the event's task as well as the primary (HOOKSHIFT_ACK_REPLICAS)")
 	fs.DurationVar(&c.AckTimeout, "ack-timeout", queue.DefaultAckTimeout, "how long the receiver waits for --ack-replicas before answering 503 (HOOKSHIFT_ACK_TIMEOUT)")
+	// Redis topologies
+	fs.DurationVar(&c.ReceiveTimeout, "receive-timeout", defaultReceiveTimeout, "the receiver's bound on its Redis work: with Redis (or the Sentinel primary) away, a webhook is answered 503 within it (HOOKSHIFT_RECEIVE_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -176,6 +180,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	}
 	if c.DeliveryShards < 1 || c.DeliveryShards > queue.MaxDeliveryShards {
 		return c, fs, fmt.Errorf("--delivery-shards (HOOKSHIFT_DELIVERY_SHARDS) is %d; expected 1 to %d", c.DeliveryShards, queue.MaxDeliveryShards)
+	}
+	if err := checkReceiveTimeout(c); err != nil {
+		return c, fs, err
 	}
 	return c, fs, checkReceiveLimits(c)
 }

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ type failoverResult struct {
 	hangs               int           // requests with no HTTP answer within postTimeout
 	acked, lost, repeat int           // 2xx answers, of them never delivered, repeated deliveries
 	archived            int           // dead letters
+	slowest503          time.Duration // the longest a 503 took
 }
 
 // runSentinelFailover runs hookshift (the binary, all roles) on a Sentinel
@@ -27,8 +31,10 @@ type failoverResult struct {
 func runSentinelFailover(t *testing.T, ackReplicas string) failoverResult {
 	g := redistest.StartSentinelGroup(t, 2)
 	sink := newCountingSink(t)
-	t.Setenv("HOOKSHIFT_ACK_REPLICAS", ackReplicas)
-	p := startServe(t, g.URL())
+	// A 1 s bound on the receiver's Redis work, shorter than any failover
+	// (the sentinels wait down-after-milliseconds, 1 s, before they act),
+	// so the window without a primary is seen as 503s.
+	p := startServe(t, g.URL(), "--ack-replicas", ackReplicas, "--receive-timeout", "1s")
 	src := setupSource(t, p, sink.URL)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -41,18 +47,24 @@ func runSentinelFailover(t *testing.T, ackReplicas string) failoverResult {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := g.Failovers(); n != 0 {
+		t.Logf("the sentinels failed over %d times on their own before the kill", n)
+	}
 	g.Server(old).Stop() // SIGKILL, and wait until the process is gone
 	killed := time.Now()
-	g.WaitFailover(old, 30*time.Second)
+	promoted := g.WaitFailover(old, 30*time.Second)
 	var r failoverResult
-	waitFor(t, 30*time.Second, "a 2xx after the failover", func() bool {
-		for _, a := range st.snapshot() {
-			if a.sent.After(killed) && a.status/100 == 2 {
-				return true
-			}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		as := st.snapshot()
+		if slices.ContainsFunc(as, func(a answer) bool { return a.sent.After(killed) && a.status/100 == 2 }) {
+			break
 		}
-		return false
-	})
+		if time.Now().After(deadline) {
+			last := as[max(0, len(as)-3):]
+			t.Fatalf("no 2xx within 30s of the failover from %s to %s; last answers %+v\n%s\n%s",
+				old, promoted, last, g.Describe(), tail(p.out.String(), 1500))
+		}
+	}
 	time.Sleep(2 * time.Second) // a little steady traffic on the new primary
 	stop()
 	<-st.done
@@ -64,16 +76,18 @@ func runSentinelFailover(t *testing.T, ackReplicas string) failoverResult {
 		case a.status == 0:
 			r.hangs++
 			t.Errorf("%s: no answer: %v", a.msgID, a.err)
-		case !a.sent.After(killed):
 		case a.status/100 == 2:
-			if first.IsZero() || a.sent.Before(first) {
+			if a.sent.After(killed) && (first.IsZero() || a.sent.Before(first)) {
 				first = a.sent
 			}
 		case a.status == http.StatusServiceUnavailable:
-			r.unavailable++
+			if a.sent.Add(a.took).After(killed) {
+				r.unavailable++
+				r.slowest503 = max(r.slowest503, a.took)
+			}
 		default:
 			r.other++
-			t.Errorf("%s: after the kill got %d %s, want 2xx or 503", a.msgID, a.status, a.code)
+			t.Errorf("%s: got %d %s, want 2xx or 503", a.msgID, a.status, a.code)
 		}
 	}
 	r.toFirst2xx = first.Sub(killed)
@@ -81,6 +95,16 @@ func runSentinelFailover(t *testing.T, ackReplicas string) failoverResult {
 	case <-p.done:
 		t.Fatalf("hookshift exited during the failover: %v\n%s", p.exitErr, p.out)
 	default:
+	}
+	// The operators' views follow too: asynqmon reads the new primary, and
+	// the metrics say Redis is up.
+	info, _ := p.call(t, "GET", "/monitoring/api/redis_info", testRoot, nil)["info"].(map[string]any)
+	now, err := g.PrimaryAddr(context.Background()) // promoted, unless the sentinels have moved on again since
+	if _, port, _ := strings.Cut(now, ":"); err != nil || info["tcp_port"] != port || info["role"] != "master" {
+		t.Errorf("asynqmon's Redis info after the failover: port %v role %v, want the primary %s (%v; promoted first: %s)", info["tcp_port"], info["role"], now, err, promoted)
+	}
+	if m := getText(t, p.base+"/metrics"); !strings.Contains(m, "hookshift_redis_up 1") {
+		t.Errorf("metrics after the failover do not say hookshift_redis_up 1")
 	}
 	acked := ackedIDs(answers)
 	r.acked = len(acked)
@@ -102,9 +126,25 @@ func runSentinelFailover(t *testing.T, ackReplicas string) failoverResult {
 	if dlq := p.call(t, "GET", "/v1/dlq", testRoot, nil)["data"].([]any); len(dlq) != 0 {
 		t.Errorf("the DLQ holds %d entries after the failover: %v", len(dlq), dlq)
 	}
-	t.Logf("ACK_REPLICAS=%s: primary killed → first 2xx of a request sent after it: %.2fs; after the kill %d × 503, %d other, %d hangs; acknowledged %d, lost %d, repeated deliveries %d",
-		ackReplicas, r.toFirst2xx.Seconds(), r.unavailable, r.other, r.hangs, r.acked, r.lost, r.repeat)
+	t.Logf("ACK_REPLICAS=%s: primary killed → first 2xx of a request sent after it: %.2fs; after the kill %d × 503 (the slowest in %v), %d other, %d hangs; acknowledged %d, lost %d, repeated deliveries %d; failovers seen by the sentinels %d",
+		ackReplicas, r.toFirst2xx.Seconds(), r.unavailable, r.slowest503.Round(time.Millisecond), r.other, r.hangs, r.acked, r.lost, r.repeat, g.Failovers())
 	return r
+}
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
+
+// getText GETs a page with the root token and returns its body.
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+testRoot)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
@@ -127,6 +167,7 @@ func TestSentinelFailoverWithoutDurableAck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a Redis primary and waits for the failover")
 	}
+	t.Parallel() // most of it is waiting for asynq's lease on the tasks in flight at the kill
 	runSentinelFailover(t, "0")
 }
 
@@ -136,6 +177,7 @@ func TestSentinelFailoverWithDurableAckLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a Redis primary and waits for the failover")
 	}
+	t.Parallel() // most of it is waiting for asynq's lease on the tasks in flight at the kill
 	r := runSentinelFailover(t, "1")
 	if r.lost != 0 {
 		t.Fatalf("%d of %d acknowledged events were never delivered with ACK_REPLICAS=1", r.lost, r.acked)
@@ -150,9 +192,7 @@ func TestSentinelFailoverWithDurableAckLosesNothing(t *testing.T) {
 func TestDurableAckThroughSentinel(t *testing.T) {
 	g := redistest.StartSentinelGroup(t, 1)
 	sink := newCountingSink(t)
-	t.Setenv("HOOKSHIFT_ACK_REPLICAS", "1")
-	t.Setenv("HOOKSHIFT_ACK_TIMEOUT", "500ms")
-	p := startServe(t, g.URL())
+	p := startServe(t, g.URL(), "--ack-replicas", "1", "--ack-timeout", "500ms")
 	src := setupSource(t, p, sink.URL)
 	ps := newPoster(t, src)
 	if a := ps.post(p.base, "ack-1"); a.status != http.StatusAccepted {
@@ -177,4 +217,31 @@ func TestDurableAckThroughSentinel(t *testing.T) {
 	if d, rep := sink.tally(); d != 2 || rep != 0 {
 		t.Fatalf("sink saw %d events and %d repeats, want 2 and 0", d, rep)
 	}
+}
+
+// While Redis does not answer (here: CLIENT PAUSE, as a primary that hangs
+// rather than dies), a webhook is answered 503 within
+// --receive-timeout: the client here gives up long before the Redis
+// client's own read timeout and retries would end, and still gets its 503.
+func TestReceiverAnswers503WithinItsTimeoutWhileRedisHangs(t *testing.T) {
+	rs := redistest.Start(t)
+	sink := newCountingSink(t)
+	p := startServe(t, rs.URL(), "--receive-timeout", "300ms")
+	src := setupSource(t, p, sink.URL)
+	ps := newPoster(t, src)
+	if a := ps.post(p.base, "hang-1"); a.status != http.StatusAccepted { // caches the source
+		t.Fatalf("before: %d %s %v", a.status, a.code, a.err)
+	}
+	if err := rs.Client().Do(context.Background(), "CLIENT", "PAUSE", "3000", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	ps.client.Timeout = 1500 * time.Millisecond
+	a := ps.post(p.base, "hang-2")
+	if a.status != http.StatusServiceUnavailable {
+		t.Fatalf("while Redis hangs: %d %s %v; want a 503 within --receive-timeout", a.status, a.code, a.err)
+	}
+	ps.client.Timeout = postTimeout
+	waitFor(t, 15*time.Second, "the platform's retry answered 2xx once the pause ends", func() bool {
+		return ps.post(p.base, "hang-2").status/100 == 2
+	})
 }

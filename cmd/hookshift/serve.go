@@ -260,6 +260,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: sharedRedis{rdb},
 			PayloadFormatter: asynqmon.PayloadFormatterFunc(queue.RedactPayload), ReadOnly: cfg.MonitoringReadOnly})}
 	api.MaxJSONDepth, api.MaxLiveSecrets = cfg.MaxJSONDepth, cfg.MaxLiveSecrets // receive path (issue 9)
+	api.ReceiveTimeout = cfg.ReceiveTimeout                                     // 503 within it while Redis is away (issue 12)
 	closing := make(chan struct{})                                              // ends the console's live streams at shutdown
 	// The console's front end is the bundle embedded from console/dist.
 	if api.Console, err = consoleOptions(cfg, console.FS(), closing); err != nil {

@@ -202,6 +202,8 @@ func ackedIDs(as []answer) []string {
 	return out
 }
 
+var debugQueues = false
+
 // queueState reads, through the same URL hookshift uses, how many tasks
 // are still queued (pending, active, scheduled, retry) and how many were
 // archived as dead letters, over every hookshift queue.
@@ -220,6 +222,9 @@ func queueState(t *testing.T, redisURL string) (queued, archived int) {
 			return -1, -1 // Redis not answering (yet): unknown
 		}
 		queued += info.Pending + info.Active + info.Scheduled + info.Retry + info.Aggregating
+		if debugQueues && info.Size > 0 {
+			t.Logf("debug %s: pending %d active %d scheduled %d retry %d", q, info.Pending, info.Active, info.Scheduled, info.Retry)
+		}
 		archived += info.Archived
 	}
 	return queued, archived

@@ -31,16 +31,23 @@ type SentinelGroup struct {
 const SentinelDownAfter = time.Second
 
 // StartSentinelGroup starts a primary, the given number of replicas and
-// three sentinels, and returns once every sentinel knows the replicas and
-// the other sentinels, so a failover can be authorised at once. Extra
+// three sentinels, and returns once every replica is in sync and every
+// sentinel knows the replicas and the other sentinels, so a failover can be
+// authorised at once. Extra
 // arguments go to the primary and the replicas (e.g. "--appendonly", "yes").
 func StartSentinelGroup(t testing.TB, replicas int, extra ...string) *SentinelGroup {
 	t.Helper()
 	g := &SentinelGroup{t: t, MasterName: "hookshift"}
-	g.Primary = Start(t, extra...)
+	// No diskless-sync delay (5 s by default): a replica holds the data
+	// from the start, not 5 s later.
+	g.Primary = Start(t, append([]string{"--repl-diskless-sync-delay", "0"}, extra...)...)
 	host, port, _ := strings.Cut(g.Primary.Addr, ":")
 	for range replicas {
-		g.Replicas = append(g.Replicas, Start(t, append([]string{"--replicaof", host, port}, extra...)...))
+		r := Start(t, append([]string{"--replicaof", host, port, "--repl-diskless-sync-delay", "0"}, extra...)...)
+		// A replica that has not synced yet may still be promoted, with
+		// nothing in it: wait until it holds the primary's data.
+		r.WaitLinkUp()
+		g.Replicas = append(g.Replicas, r)
 	}
 	for range 3 {
 		g.Sentinels = append(g.Sentinels, g.startSentinel(host, port))
@@ -156,4 +163,40 @@ func (g *SentinelGroup) WaitFailover(old string, within time.Duration) string {
 	}
 	g.t.Fatalf("no failover away from %s within %v", old, within)
 	return ""
+}
+
+// Failovers counts the failovers the group's first sentinel has seen
+// (+switch-master in its log): more than a test caused means the sentinels
+// took a slow primary for a dead one.
+func (g *SentinelGroup) Failovers() int {
+	b, err := os.ReadFile(filepath.Join(g.Sentinels[0].dir, "sentinel.log"))
+	if err != nil {
+		return -1
+	}
+	return strings.Count(string(b), "+switch-master")
+}
+
+// Describe says, for a failure message, what each server and sentinel of the
+// group reports now: role, keys, and which primary each sentinel names.
+func (g *SentinelGroup) Describe() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, s := range append([]*Server{g.Primary}, g.Replicas...) {
+		c := redis.NewClient(&redis.Options{Addr: s.Addr})
+		role, err := c.Do(ctx, "ROLE").Slice()
+		n, _ := c.DBSize(ctx).Result()
+		_ = c.Close()
+		if len(role) > 3 {
+			role = role[:3]
+		}
+		fmt.Fprintf(&b, "server %s: role %v keys %d %v\n", s.Addr, role, n, err)
+	}
+	for _, s := range g.Sentinels {
+		c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
+		a, err := c.GetMasterAddrByName(ctx, g.MasterName).Result()
+		_ = c.Close()
+		fmt.Fprintf(&b, "sentinel %s: primary %v %v\n", s.Addr, a, err)
+	}
+	return b.String()
 }
