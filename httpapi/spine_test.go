@@ -144,7 +144,7 @@ func TestRejectionsLeaveQueueUntouched(t *testing.T) {
 	if n := s.queueSize("ingest"); n != 0 {
 		t.Fatalf("rejections enqueued %d tasks", n)
 	}
-	keys, _ := s.rdb.Keys(ctx, "hookshift:dedupe:*").Result()
+	keys, _ := s.rdb.Keys(ctx, "hookshift:{e:*}:dedupe").Result()
 	if len(keys) != 0 {
 		t.Fatalf("rejections wrote dedupe markers: %v", keys)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,15 +36,32 @@ type DeadLetter struct {
 // Inspector, so operators need neither asynqmon's private routes nor a
 // writable /monitoring/.
 type DeadLetters struct {
-	insp   *asynq.Inspector
-	store  *store.Store
-	queues []string
+	insp  *asynq.Inspector
+	store *store.Store
 }
 
-// NewDeadLetters returns the dead-letter view of the delivery queues on rdb.
-// st fills in what an older task's payload lacks (tenant, integration).
+// NewDeadLetters returns the dead-letter view of the delivery queues on rdb:
+// every delivery shard Redis has, whatever the shard count (tasks archived
+// under an earlier count stay visible). st fills in what an older task's
+// payload lacks (tenant, integration).
 func NewDeadLetters(rdb redis.UniversalClient, st *store.Store) *DeadLetters {
-	return &DeadLetters{insp: asynq.NewInspectorFromRedisClient(rdb), store: st, queues: DeliveryQueues()}
+	return &DeadLetters{insp: asynq.NewInspectorFromRedisClient(rdb), store: st}
+}
+
+// queues are the delivery queues that exist in Redis, in name order.
+func (d *DeadLetters) queues() ([]string, error) {
+	have, err := d.insp.Queues()
+	if err != nil {
+		return nil, fmt.Errorf("list queues: %w", err)
+	}
+	var out []string
+	for _, q := range have {
+		if isDeliveryQueue(q) {
+			out = append(out, q)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // ErrBadCursor is a dead-letter cursor this API did not issue.
@@ -92,7 +108,7 @@ func (d *DeadLetters) decodeCursor(s string) (*dlqCursor, error) {
 		return nil, ErrBadCursor
 	}
 	for q, n := range c.Below {
-		if n < 0 || !slices.Contains(d.queues, q) {
+		if n < 0 || !isDeliveryQueue(q) {
 			return nil, ErrBadCursor
 		}
 	}
@@ -120,23 +136,24 @@ func (d *DeadLetters) List(ctx context.Context, limit int, cursor string) ([]Dea
 	if err != nil {
 		return nil, "", err
 	}
-	existing, err := d.insp.Queues()
+	qs, err := d.queues()
 	if err != nil {
-		return nil, "", fmt.Errorf("list queues: %w", err)
+		return nil, "", err
 	}
 	var all []candidate
 	bounds := map[string]int{}
-	for _, q := range d.queues {
-		if !slices.Contains(existing, q) {
-			continue // never used: nothing archived
-		}
+	for _, q := range qs {
 		info, err := d.insp.GetQueueInfo(q)
 		if err != nil {
 			return nil, "", fmt.Errorf("queue %s: %w", q, err)
 		}
 		hi := info.Archived
 		if cur != nil {
-			hi = min(hi, cur.Below[q])
+			if b, ok := cur.Below[q]; ok {
+				hi = min(hi, b)
+			} else {
+				hi = 0 // a shard made after the first page: its entries are newer
+			}
 		}
 		cs, err := d.readBelow(q, hi, limit, cur)
 		if err != nil {
@@ -237,15 +254,12 @@ func (d *DeadLetters) view(ctx context.Context, t *asynq.TaskInfo, dests map[str
 // ReplayAll runs every dead letter of the delivery queues again and reports
 // how many.
 func (d *DeadLetters) ReplayAll(ctx context.Context) (int, error) {
-	existing, err := d.insp.Queues()
+	qs, err := d.queues()
 	if err != nil {
-		return 0, fmt.Errorf("list queues: %w", err)
+		return 0, err
 	}
 	n := 0
-	for _, q := range d.queues {
-		if !slices.Contains(existing, q) {
-			continue
-		}
+	for _, q := range qs {
 		k, err := d.insp.RunAllArchivedTasks(q)
 		n += k
 		if err != nil {
@@ -292,7 +306,11 @@ func (d *DeadLetters) Replay(ctx context.Context, ids []string) (int, error) {
 
 // find returns the delivery queue holding id as a dead letter, or "".
 func (d *DeadLetters) find(id string) (string, error) {
-	for _, q := range d.queues {
+	qs, err := d.queues()
+	if err != nil {
+		return "", err
+	}
+	for _, q := range qs {
 		t, err := d.insp.GetTaskInfo(q, id)
 		if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 			continue

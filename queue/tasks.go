@@ -9,7 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -30,9 +33,15 @@ const (
 	queueFanoutLegacy = "fanout"
 )
 
-// Queues are every queue hookshift enqueues to: what the worker serves,
-// what EnsureQueues creates and what the metrics report.
-func Queues() []string { return append([]string{QueueIngest, QueueReplay}, DeliveryQueues()...) }
+// Queues are every queue hookshift enqueues to with one delivery shard.
+func Queues() []string { return QueuesFor(1) }
+
+// QueuesFor are every queue hookshift enqueues to with shards delivery
+// shards: what the worker serves, what EnsureQueues creates and what the
+// metrics report.
+func QueuesFor(shards int) []string {
+	return append([]string{QueueIngest, QueueReplay}, DeliveryQueuesFor(shards)...)
+}
 
 // Task types.
 const (
@@ -75,8 +84,51 @@ func DeliveryFor(eventID, eventType string, d store.Destination) DeliveryPayload
 		DestinationName: d.Name, Integration: d.Integration, EventType: eventType}
 }
 
-// DeliveryQueues are the queues delivery tasks go to.
-func DeliveryQueues() []string { return []string{QueueDelivery} }
+// DeliveryQueues are the queues delivery tasks go to with one shard.
+func DeliveryQueues() []string { return DeliveryQueuesFor(1) }
+
+// DeliveryQueuesFor are the delivery queues of shards shards (API.md):
+// "delivery" for one, else "delivery-0" … "delivery-(N-1)". asynq keeps
+// each queue's keys in the cluster slot of "{name}", so on a Redis Cluster
+// the shards spread over the masters (with 3 shards on a 3-master cluster
+// made by redis-cli, one on each: slots 12425, 8360 and 4299).
+func DeliveryQueuesFor(shards int) []string {
+	if shards <= 1 {
+		return []string{QueueDelivery}
+	}
+	out := make([]string, shards)
+	for i := range out {
+		out[i] = QueueDelivery + "-" + strconv.Itoa(i)
+	}
+	return out
+}
+
+// DeliveryQueueOf is the delivery queue of a destination: a stable hash of
+// its id (FNV-1a) picks the shard, so one destination's deliveries share a
+// queue and the destinations spread over the shards.
+func DeliveryQueueOf(destID string, shards int) string {
+	if shards <= 1 {
+		return QueueDelivery
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(destID))
+	return QueueDelivery + "-" + strconv.Itoa(int(h.Sum32()%uint32(shards)))
+}
+
+// isDeliveryQueue tells a delivery queue of any shard count by its name:
+// what the dead letters and the workers find in Redis after the count
+// changed.
+func isDeliveryQueue(q string) bool {
+	if q == QueueDelivery {
+		return true
+	}
+	n, ok := strings.CutPrefix(q, QueueDelivery+"-")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}
+
+// MaxDeliveryShards bounds HOOKSHIFT_DELIVERY_SHARDS: each shard is a queue
+// every worker polls.
+const MaxDeliveryShards = 256
 
 // ingestMaxRetry bounds retries of the ingest task, which fail only while
 // Redis is unhealthy; with the backoff below it spans about a day.
@@ -86,12 +138,24 @@ const ingestMaxRetry = 25
 type Client struct {
 	ac       *asynq.Client
 	schedule Schedule
+	shards   int // delivery shards; 1 when unset
 }
 
 // NewClient returns a Client sharing rdb (closing the Client leaves rdb open).
 func NewClient(rdb redis.UniversalClient, schedule Schedule) *Client {
 	return &Client{ac: asynq.NewClientFromRedisClient(rdb), schedule: schedule}
 }
+
+// WithDeliveryShards makes the client spread delivery tasks over n queues
+// (DeliveryQueueOf); n <= 1 means the one "delivery" queue. Call it once,
+// before the client is used.
+func (c *Client) WithDeliveryShards(n int) *Client {
+	c.shards = max(1, n)
+	return c
+}
+
+// DeliveryShards is the number of delivery queues the client enqueues to.
+func (c *Client) DeliveryShards() int { return max(1, c.shards) }
 
 // Close releases the client.
 func (c *Client) Close() error { return c.ac.Close() }
@@ -141,7 +205,7 @@ func (c *Client) EnqueueDeliveryIn(ctx context.Context, p DeliveryPayload, taskI
 	// wait (rate limit, open circuit) spends none (isFailure), and the final
 	// attempt is never postponed (see Deliverer.admit).
 	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b), asynq.ProcessIn(delay),
-		asynq.TaskID(taskID), asynq.Queue(QueueDelivery), asynq.MaxRetry(c.schedule.Retries()))
+		asynq.TaskID(taskID), asynq.Queue(DeliveryQueueOf(p.DestinationID, c.DeliveryShards())), asynq.MaxRetry(c.schedule.Retries()))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue delivery %s: %w", taskID, err)
 	}
@@ -192,7 +256,7 @@ func (c *Client) EnsureQueues(ctx context.Context, rdb redis.UniversalClient) er
 	if err != nil {
 		return fmt.Errorf("list queues: %w", err)
 	}
-	for _, q := range Queues() {
+	for _, q := range QueuesFor(c.DeliveryShards()) {
 		if slices.Contains(have, q) {
 			continue
 		}

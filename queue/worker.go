@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -21,11 +22,16 @@ type WorkerOptions struct {
 	PollInterval time.Duration
 	Schedule     Schedule
 	Log          zerolog.Logger
+	// DeliveryShards is the number of delivery queues (default 1). Every
+	// shard is served with the same weight, together with any other
+	// delivery shard found in Redis at start (left by an earlier count).
+	DeliveryShards int
 }
 
 // NewServer returns the asynq server running the fan-out and delivery
 // handlers. Fresh events (ingest) are weighted above deliveries, so a backlog
-// of retries cannot starve new payments.
+// of retries cannot starve new payments: ingest gets 6 parts for every 4 of
+// one delivery shard, whatever the number of shards.
 func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Deliverer, rep *Replayer) (*asynq.Server, *asynq.ServeMux) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 20
@@ -40,7 +46,7 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 	notes := &archiveNotes{} // tells a permanent failure from exhausted retries in asynq's log
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              o.Concurrency,
-		Queues:                   map[string]int{QueueIngest: 6, QueueDelivery: 4, QueueReplay: 1, queueFanoutLegacy: 1},
+		Queues:                   serverQueues(DeliveryQueuesIn(rdb, o.DeliveryShards)),
 		RetryDelayFunc:           retryDelay(o.Schedule),
 		IsFailure:                isFailure,
 		ShutdownTimeout:          o.ShutdownTimeout,
@@ -64,6 +70,40 @@ func NewServer(rdb redis.UniversalClient, o WorkerOptions, fan *FanOut, del *Del
 	}
 	mux.HandleFunc(typeMarker, func(context.Context, *asynq.Task) error { return nil })
 	return srv, mux
+}
+
+// serverQueues weighs the queues a worker serves: each delivery shard 4,
+// ingest 6 per shard, replay (and its legacy name) 1 per shard.
+func serverQueues(delivery []string) map[string]int {
+	n := len(delivery)
+	qs := map[string]int{QueueIngest: 6 * n, QueueReplay: n, queueFanoutLegacy: n}
+	for _, q := range delivery {
+		qs[q] = 4
+	}
+	return qs
+}
+
+// DeliveryQueuesIn are the delivery queues of shards shards and every other
+// delivery queue Redis already has (a shard of an earlier count still to be
+// drained, or dead letters to be seen). An unreachable Redis leaves the
+// configured ones.
+func DeliveryQueuesIn(rdb redis.UniversalClient, shards int) []string {
+	qs := DeliveryQueuesFor(shards)
+	have, err := asynq.NewInspectorFromRedisClient(rdb).Queues()
+	if err != nil {
+		return qs
+	}
+	for _, q := range have {
+		if isDeliveryQueue(q) && !slices.Contains(qs, q) {
+			qs = append(qs, q)
+		}
+	}
+	return qs
+}
+
+// QueuesIn are ingest, replay and DeliveryQueuesIn: what the metrics report.
+func QueuesIn(rdb redis.UniversalClient, shards int) []string {
+	return append([]string{QueueIngest, QueueReplay}, DeliveryQueuesIn(rdb, shards)...)
 }
 
 // asynqLogger routes asynq's own logs to zerolog.

@@ -25,13 +25,13 @@ func (s *Store) DestinationCensus(ctx context.Context) (Census, error) {
 	var ids []string
 	health := map[string]bool{}
 	scan := func(ctx context.Context, c redis.UniversalClient) error {
-		prefix := s.opts.Prefix + "dest:"
+		prefix := s.destTagStart()
 		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 		for iter.Next(ctx) {
-			rest := strings.TrimPrefix(iter.Val(), prefix)
-			id, suffix, found := strings.Cut(rest, ":")
+			id, suffix, found := strings.Cut(strings.TrimPrefix(iter.Val(), prefix), "}:")
 			switch {
 			case !found:
+			case suffix == "dest":
 				ids = append(ids, id)
 			case suffix == "health":
 				health[id] = true

@@ -24,6 +24,7 @@ type sealedSecret struct {
 }
 
 // SaveSource creates or replaces a source. Secrets are sealed before writing.
+// The tenant's list of sources is written first, then the source.
 func (s *Store) SaveSource(ctx context.Context, src Source) error {
 	rec := sourceRecord{Source: src}
 	rec.Source.Secrets = nil
@@ -38,12 +39,12 @@ func (s *Store) SaveSource(ctx context.Context, src Source) error {
 	if err != nil {
 		return fmt.Errorf("encode source: %w", err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.kSource(src.ID), b, 0)
-		p.SAdd(ctx, s.kTenantSources(src.TenantID), src.ID)
-		return nil
-	})
-	if err != nil {
+	// Two slots, in this order: a listed id whose source is not written yet
+	// is skipped by ListSources, and a retried save writes both again.
+	if err := s.rdb.SAdd(ctx, s.kTenantSources(src.TenantID), src.ID).Err(); err != nil {
+		return fmt.Errorf("save source %s: %w", src.ID, err)
+	}
+	if err := s.rdb.Set(ctx, s.kSource(src.ID), b, 0).Err(); err != nil {
 		return fmt.Errorf("save source %s: %w", src.ID, err)
 	}
 	return nil
@@ -116,12 +117,21 @@ func (s *Store) DeleteSource(ctx context.Context, tenantID, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete source: %w", err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, d := range destIDs {
-			p.Del(ctx, s.kDest(d), s.kVersions(d))
-			p.SRem(ctx, s.kTenantDests(src.TenantID), d)
+	// Records first (every reader skips a listed id whose record is gone),
+	// the source last among them, so that a delete cut short is finished by
+	// running it again; then the tenant's lists, which hold its quota.
+	for _, d := range destIDs {
+		if err := s.rdb.Del(ctx, s.destKeys(d)...).Err(); err != nil {
+			return fmt.Errorf("delete source %s: destination %s: %w", id, d, err)
 		}
-		p.Del(ctx, s.kSource(id), s.kSourceDests(id))
+	}
+	if err := s.rdb.Del(ctx, s.kSource(id), s.kSourceDests(id)).Err(); err != nil {
+		return fmt.Errorf("delete source %s: %w", id, err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if len(destIDs) > 0 {
+			p.SRem(ctx, s.kTenantDests(src.TenantID), toAny(destIDs)...)
+		}
 		p.SRem(ctx, s.kTenantSources(src.TenantID), id)
 		return nil
 	})
@@ -170,11 +180,18 @@ func (s *Store) saveDestination(ctx context.Context, d Destination, forceVersion
 	if err != nil {
 		return nil, err
 	}
+	// The tenant's and the source's lists first (each its own slot; a listed
+	// id without a record is skipped by every reader), then the record with
+	// its transform version, atomically on the destination's slot.
+	if err := s.rdb.SAdd(ctx, s.kTenantDests(d.TenantID), d.ID).Err(); err != nil {
+		return nil, fmt.Errorf("save destination %s: %w", d.ID, err)
+	}
+	if err := s.rdb.SAdd(ctx, s.kSourceDests(d.SourceID), d.ID).Err(); err != nil {
+		return nil, fmt.Errorf("save destination %s: %w", d.ID, err)
+	}
 	var version *redis.Cmd
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, s.kDest(d.ID), b, 0)
-		p.SAdd(ctx, s.kSourceDests(d.SourceID), d.ID)
-		p.SAdd(ctx, s.kTenantDests(d.TenantID), d.ID)
 		s.queueVersion(ctx, p, d.ID, prev, false)
 		version = s.queueVersion(ctx, p, d.ID, d.Transform, forceVersion)
 		return nil
@@ -243,18 +260,22 @@ func (s *Store) loadDests(ctx context.Context, tenantID string, ids []string) ([
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = s.kDest(id)
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	// One GET each in one pipeline: destinations live in slots of their own,
+	// and a cluster client splits a pipeline by node (MGET would be refused).
+	cmds := make([]*redis.StringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Get(ctx, s.kDest(id))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("load destinations: %w", err)
 	}
-	out := make([]Destination, 0, len(vals))
-	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok {
+	out := make([]Destination, 0, len(cmds))
+	for _, c := range cmds {
+		str, err := c.Result()
+		if err != nil {
 			continue // deleted meanwhile
 		}
 		var rec destRecord
@@ -280,13 +301,15 @@ func (s *Store) DeleteDestination(ctx context.Context, tenantID, id string) erro
 	if err != nil {
 		return err
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.kDest(id), s.kRate(id), s.kHealth(id), s.kProbe(id), s.kVersions(id))
-		p.SRem(ctx, s.kSourceDests(d.SourceID), id)
-		p.SRem(ctx, s.kTenantDests(d.TenantID), id)
-		return nil
-	})
-	if err != nil {
+	// The record first (readers skip a listed id without one), then the
+	// source's list, then the tenant's, which holds the quota: three slots.
+	if err := s.rdb.Del(ctx, s.destKeys(id)...).Err(); err != nil {
+		return fmt.Errorf("delete destination %s: %w", id, err)
+	}
+	if err := s.rdb.SRem(ctx, s.kSourceDests(d.SourceID), id).Err(); err != nil {
+		return fmt.Errorf("delete destination %s: %w", id, err)
+	}
+	if err := s.rdb.SRem(ctx, s.kTenantDests(d.TenantID), id).Err(); err != nil {
 		return fmt.Errorf("delete destination %s: %w", id, err)
 	}
 	return nil
@@ -304,4 +327,17 @@ func (s *Store) getJSON(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("decode %s: %w", key, err)
 	}
 	return nil
+}
+
+// destKeys are the keys a deleted destination leaves behind, all in its slot.
+func (s *Store) destKeys(id string) []string {
+	return []string{s.kDest(id), s.kRate(id), s.kHealth(id), s.kProbe(id), s.kVersions(id)}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, v := range ss {
+		out[i] = v
+	}
+	return out
 }

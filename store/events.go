@@ -23,34 +23,51 @@ func (s *Store) Seen(ctx context.Context, eventID string) (bool, error) {
 	return n > 0, nil
 }
 
-// recordEvent claims the dedupe marker for this receipt and writes the event,
-// its entry in the tenant's event list and its search index entries in one
-// step. A marker held by another receipt means the event was already recorded
-// by an earlier accepted copy: the copy is dropped. The same receipt may run
-// it again (a retried task) and gets the same result.
+// recordEvent claims the dedupe marker for this receipt and writes the
+// event, in one step on the event's slot. A marker held by another receipt
+// means the event was already recorded by an earlier accepted copy: the copy
+// is dropped. The same receipt may run it again (a retried task) and gets
+// the same result.
 //
-// KEYS[1] dedupe marker, KEYS[2] event, KEYS[3..] the tenant's event list and
-// the event's search indexes (see search.go). Each index is trimmed of
-// entries older than the retention and expires with it, so an index nobody
-// writes to any more vanishes with its last event.
+// KEYS[1] dedupe marker, KEYS[2] event (both {e:ID}). ARGV[1] receipt,
+// ARGV[2] dedupe window ms, ARGV[3] meta, ARGV[4] payload, ARGV[5] retention
+// ms. Returns 1 when recorded by this receipt, 0 for another's.
 var recordEvent = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'payload', ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-for i = 3, #KEYS do
-  redis.call('ZADD', KEYS[i], ARGV[6], ARGV[7])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[8])
-  redis.call('PEXPIRE', KEYS[i], ARGV[5])
-end
 return 1
+`)
+
+// indexEvent enters an event into its tenant's event list and search
+// indexes, in one step on the tenant's slot. ZADD of the same member and
+// score is idempotent, so a retried task may run it again. Each index is
+// trimmed of entries older than the retention and expires with it, so an
+// index nobody writes to any more vanishes with its last event.
+//
+// KEYS the tenant's event list and the event's search indexes (all {t:ID};
+// see search.go). ARGV[1] received ms, ARGV[2] event id, ARGV[3] the
+// exclusive trim bound "(ms", ARGV[4] retention ms. Returns nothing.
+var indexEvent = redis.NewScript(`
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3])
+  redis.call('PEXPIRE', KEYS[i], ARGV[4])
+end
+return 0
 `)
 
 // RecordEvent stores an accepted event once, enters it into the search
 // indexes of its type, source and keys, and marks its id as seen for the
 // dedupe window. It returns false when another receipt already recorded the
 // same event id (a duplicate that raced past the receiver's checks).
+//
+// It is two writes on two slots (event, then tenant), each idempotent: a
+// crash between them leaves the event stored but not yet searchable, and
+// the task's retry (same receipt) finishes the job. Search skips an index
+// entry whose event is gone, so the other order would be safe too.
 func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys) (bool, error) {
 	payload := ev.Payload
 	ev.Payload = nil
@@ -58,17 +75,23 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys 
 	if err != nil {
 		return false, fmt.Errorf("encode event: %w", err)
 	}
-	score := ev.ReceivedAt.UnixMilli()
-	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
-	ks := append([]string{s.kDedupe(ev.ID), s.kEvent(ev.ID), s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
-	n, err := recordEvent.Run(ctx, s.rdb, ks,
-		receipt, s.opts.DedupeWindow.Milliseconds(), meta, []byte(payload),
-		s.opts.EventRetention.Milliseconds(), score, ev.ID, "("+strconv.FormatInt(oldest, 10),
+	ret := s.opts.EventRetention.Milliseconds()
+	n, err := recordEvent.Run(ctx, s.rdb, []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)},
+		receipt, s.opts.DedupeWindow.Milliseconds(), meta, []byte(payload), ret,
 	).Int()
 	if err != nil {
 		return false, fmt.Errorf("record event %s: %w", ev.ID, err)
 	}
-	return n == 1, nil
+	if n != 1 {
+		return false, nil
+	}
+	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
+	ks := append([]string{s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
+	err = indexEvent.Run(ctx, s.rdb, ks, ev.ReceivedAt.UnixMilli(), ev.ID, "("+strconv.FormatInt(oldest, 10), ret).Err()
+	if err != nil {
+		return false, fmt.Errorf("index event %s: %w", ev.ID, err)
+	}
+	return true, nil
 }
 
 // GetEvent loads an event with its payload. tenantID "" skips the ownership
@@ -135,7 +158,8 @@ func (s *Store) InitDelivery(ctx context.Context, eventID, destID string) (Deliv
 const maxAttemptsKept = 50
 
 // RecordAttempt appends an attempt to a delivery's log and sets the
-// delivery's status, in one transaction.
+// delivery's status, in one transaction on the event's slot. The
+// destination's index of failed deliveries is kept apart (see indexFailed).
 func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Attempt, status string) error {
 	ab, err := json.Marshal(a)
 	if err != nil {
@@ -144,6 +168,9 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 	d := Delivery{DestinationID: destID, Status: status, AttemptCount: a.Number, LastError: a.Error, UpdatedAt: s.now()}
 	db, _ := json.Marshal(d)
 	ret := s.opts.EventRetention
+	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
+		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
+	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		k := s.kAttempts(eventID, destID)
 		p.RPush(ctx, k, ab)
@@ -151,10 +178,12 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 		p.PExpire(ctx, k, ret)
 		p.HSet(ctx, s.kDeliveries(eventID), destID, db)
 		p.PExpire(ctx, s.kDeliveries(eventID), ret)
-		s.indexFailed(ctx, p, eventID, destID, status)
 		return nil
 	})
 	if err != nil {
+		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
+	}
+	if err := s.indexFailed(ctx, eventID, destID, status, false); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
 	return nil
@@ -169,13 +198,18 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 	}
 	cur.DestinationID, cur.Status, cur.UpdatedAt = destID, status, s.now()
 	b, _ := json.Marshal(cur)
+	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
+		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
+	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.kDeliveries(eventID), destID, b)
 		p.PExpire(ctx, s.kDeliveries(eventID), s.opts.EventRetention)
-		s.indexFailed(ctx, p, eventID, destID, status)
 		return nil
 	})
 	if err != nil {
+		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
+	}
+	if err := s.indexFailed(ctx, eventID, destID, status, false); err != nil {
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
 	}
 	return nil
@@ -225,20 +259,29 @@ func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool,
 }
 
 // indexFailed keeps a destination's index of failed deliveries (see
-// FailedDeliveries) in step with a delivery's new status, inside the caller's
-// transaction: entered on failure, left on success or cancellation. Pending
-// and retrying leave it as it is; FailedDeliveries checks the status itself.
-func (s *Store) indexFailed(ctx context.Context, p redis.Pipeliner, eventID, destID, status string) {
+// FailedDeliveries) in step with a delivery's new status. The index lives in
+// the destination's slot and the status in the event's, so this is a write
+// of its own, made on the side that keeps a crash harmless: an entry is added
+// before the status says failed (FailedDeliveries checks the status, so an
+// early entry is skipped) and removed after it says delivered or cancelled
+// (a late removal is skipped the same way). before tells which call this is.
+// Pending and retrying leave the index as it is.
+func (s *Store) indexFailed(ctx context.Context, eventID, destID, status string, before bool) error {
 	k := s.kDestFailed(destID)
-	switch status {
-	case StatusFailed:
+	switch {
+	case status == StatusFailed && before:
 		now := s.now()
-		p.ZAdd(ctx, k, redis.Z{Score: float64(now.UnixMilli()), Member: eventID})
-		p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.opts.EventRetention).UnixMilli(), 10))
-		p.PExpire(ctx, k, s.opts.EventRetention)
-	case StatusDelivered, StatusCancelled:
-		p.ZRem(ctx, k, eventID)
+		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZAdd(ctx, k, redis.Z{Score: float64(now.UnixMilli()), Member: eventID})
+			p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.opts.EventRetention).UnixMilli(), 10))
+			p.PExpire(ctx, k, s.opts.EventRetention)
+			return nil
+		})
+		return err
+	case (status == StatusDelivered || status == StatusCancelled) && !before:
+		return s.rdb.ZRem(ctx, k, eventID).Err()
 	}
+	return nil
 }
 
 func (s *Store) deliveryState(ctx context.Context, eventID, destID string) (Delivery, error) {

@@ -35,12 +35,22 @@ func (c *testClock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-func newTestStore(t testing.TB, retention time.Duration) (*Store, *redis.Client, *testClock) {
+// newTestStore returns a store on a private Redis, refusing (as a cluster
+// would) any script, MULTI or command whose keys span hash slots. Inside
+// TestStoreOnCluster it returns a store on that test's cluster instead, with
+// a prefix of its own.
+func newTestStore(t testing.TB, retention time.Duration) (*Store, redis.UniversalClient, *testClock) {
 	t.Helper()
-	rs := redistest.Start(t)
-	rdb := rs.Client()
+	var rdb redis.UniversalClient
+	prefix := ""
+	if onCluster != nil {
+		rdb, prefix = onCluster.client, fmt.Sprintf("t%d:", onCluster.next.Add(1))
+	} else {
+		rdb = redistest.Start(t).Client()
+		redistest.GuardSlots(rdb, func(msg string) { t.Error(msg) })
+	}
 	clk := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	return New(rdb, nil, Options{EventRetention: retention, Now: clk.Now}), rdb, clk
+	return New(rdb, nil, Options{Prefix: prefix, EventRetention: retention, Now: clk.Now}), rdb, clk
 }
 
 // fixture is one recorded event and the keys it was recorded with.

@@ -80,18 +80,25 @@ func (s *Store) setToken(ctx context.Context, rec tenantRecord, token string) er
 	if err != nil {
 		return fmt.Errorf("encode tenant: %w", err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.kTenant(rec.ID), b, 0)
-		p.SAdd(ctx, s.kTenants(), rec.ID)
-		if old != "" {
-			p.Del(ctx, s.kTenantToken(old))
+	// Three slots, in an order that never lets a wrong token in: the new
+	// token's lookup first (it works only once the record names its hash),
+	// then the record (the old token stops working here), then the list of
+	// tenants, and last the old lookup (harmless while it lingers).
+	if token != "" {
+		if err := s.rdb.Set(ctx, s.kTenantToken(rec.TokenHash), rec.ID, 0).Err(); err != nil {
+			return err
 		}
-		if token != "" {
-			p.Set(ctx, s.kTenantToken(rec.TokenHash), rec.ID, 0)
-		}
-		return nil
-	})
-	return err
+	}
+	if err := s.rdb.Set(ctx, s.kTenant(rec.ID), b, 0).Err(); err != nil {
+		return err
+	}
+	if err := s.rdb.SAdd(ctx, s.kTenants(), rec.ID).Err(); err != nil {
+		return err
+	}
+	if old != "" {
+		return s.rdb.Del(ctx, s.kTenantToken(old)).Err()
+	}
+	return nil
 }
 
 // TenantByToken returns the tenant a token belongs to. The lookup is by the

@@ -58,6 +58,8 @@ type config struct {
 	// alerts (issue 14): one alert per destination and type per window; links to the console
 	AlertWindow time.Duration
 	PublicURL   string
+	// Redis Cluster (issue 12): delivery queues, chosen by destination
+	DeliveryShards int
 }
 
 func env(name, def string) string {
@@ -152,6 +154,8 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// alerts
 	fs.DurationVar(&c.AlertWindow, "alert-window", queue.DefaultAlertWindow, "at most one alert per destination and type in this window; the rest are counted into the next (HOOKSHIFT_ALERT_WINDOW)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "scheme://host of the console that alerts link to; empty uses --console-public-url, else no links (HOOKSHIFT_PUBLIC_URL)")
+	// Redis Cluster (issue 12)
+	fs.IntVar(&c.DeliveryShards, "delivery-shards", 1, fmt.Sprintf("delivery queues, chosen by destination, so that on a Redis Cluster they spread over the masters; 1 to %d (HOOKSHIFT_DELIVERY_SHARDS)", queue.MaxDeliveryShards))
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -160,6 +164,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
 	if err := applyEnv(fs); err != nil {
 		return c, fs, err
+	}
+	if c.DeliveryShards < 1 || c.DeliveryShards > queue.MaxDeliveryShards {
+		return c, fs, fmt.Errorf("--delivery-shards (HOOKSHIFT_DELIVERY_SHARDS) is %d; expected 1 to %d", c.DeliveryShards, queue.MaxDeliveryShards)
 	}
 	return c, fs, checkReceiveLimits(c)
 }

@@ -27,6 +27,7 @@ Commands:
   events search|show                 find events; show one with its deliveries and attempts
   replay [flags] EVENT_ID            deliver events again (one, --since on a destination, --from-file)
   dlq list|replay                    list or re-run dead letters (/v1/dlq); root token
+  migrate                            copy data to the current Redis key layout
   version                            print the version and build
   help [COMMAND]                     this text, or a command's flags (same as COMMAND --help)
 
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"events":    cmd(cmdEvents),
 		"replay":    cmd(cmdReplay),
 		"dlq":       cmd(cmdDLQ),
+		"migrate":   cmd(cmdMigrate),
 		"version":   cmd(cmdVersion),
 		"--version": cmd(cmdVersion),
 		"help": func(a []string) int {

@@ -191,9 +191,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		TransformVersions: cfg.TransformVersions})
 	if !embedded {
 		warnRedisSettings(ctx, st, log, banner)
+		// Data written before hash-tagged keys is copied once (store/migrate.go).
+		if rep, ran, err := st.EnsureLayout(ctx); err != nil {
+			return fmt.Errorf("upgrade the Redis key layout (hookshift migrate --help): %w", err)
+		} else if ran {
+			log.Info().Int("copied", rep.Copied).Int("present", rep.Present).Msg("redis key layout upgraded")
+		}
 	}
 	schedule := queue.DefaultSchedule()
-	qc := queue.NewClient(rdb, schedule)
+	qc := queue.NewClient(rdb, schedule).WithDeliveryShards(cfg.DeliveryShards)
 	defer qc.Close()
 	if err := qc.EnsureQueues(ctx, rdb); err != nil {
 		return fmt.Errorf("create the queues: %w", err)
@@ -205,7 +211,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: queue.Queues(), Ping: st.Ping},
+	reg.MustRegister(metrics.QueueCollector{Inspector: insp, Queues: queue.QueuesIn(rdb, cfg.DeliveryShards), Ping: st.Ping},
 		&metrics.DestinationCollector{Integrations: integrationNames(), Census: func(ctx context.Context) (map[string]int, map[string]int, error) {
 			c, err := st.DestinationCensus(ctx)
 			return c.Disabled, c.CircuitOpen, err
@@ -235,7 +241,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		}
 		del.Alerts = &queue.Alerter{Store: st, Client: qc, Window: cfg.AlertWindow, PublicURL: cmp.Or(cfg.PublicURL, cfg.ConsolePublicURL), Log: log}
 		rep := &queue.Replayer{Store: st, Client: qc, Log: log}
-		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log}, fan, del, rep)
+		srv, mux := queue.NewServer(rdb, queue.WorkerOptions{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout, Schedule: schedule, Log: log, DeliveryShards: cfg.DeliveryShards}, fan, del, rep)
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start workers: %w", err)
 		}
