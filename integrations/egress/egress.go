@@ -224,8 +224,12 @@ func (p Policy) Client(timeout time.Duration) *http.Client {
 		TLSHandshakeTimeout:    5 * time.Second,
 		ResponseHeaderTimeout:  timeout,
 		ExpectContinueTimeout:  1 * time.Second,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    4,
+		// A worker runs up to --concurrency deliveries at once, often to
+		// one host (a merchant's DataFast or Slack): keep that many alive,
+		// or each delivery past the idle limit dials (and TLS-handshakes)
+		// anew. Idle connections still close after IdleConnTimeout.
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    256,
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
 	}
