@@ -218,14 +218,21 @@ func (s *Store) CreateDestination(ctx context.Context, d Destination, max int) e
 // GetDestination loads a destination with its secrets opened. tenantID ""
 // skips the ownership check (workers act for every tenant).
 func (s *Store) GetDestination(ctx context.Context, tenantID, id string) (Destination, error) {
-	var rec destRecord
-	if err := s.getJSON(ctx, s.kDest(id), &rec); err != nil {
-		return Destination{}, err
-	}
-	if tenantID != "" && rec.TenantID != tenantID {
+	raw, err := s.rdb.Get(ctx, s.kDest(id)).Result()
+	if errors.Is(err, redis.Nil) {
 		return Destination{}, ErrNotFound
 	}
-	return s.openDest(rec)
+	if err != nil {
+		return Destination{}, fmt.Errorf("get destination %s: %w", id, err)
+	}
+	d, err := s.openDestRaw(raw)
+	if err != nil {
+		return Destination{}, err
+	}
+	if tenantID != "" && d.TenantID != tenantID {
+		return Destination{}, ErrNotFound
+	}
+	return d, nil
 }
 
 func (s *Store) openDest(rec destRecord) (Destination, error) {
@@ -278,16 +285,12 @@ func (s *Store) loadDests(ctx context.Context, tenantID string, ids []string) ([
 		if err != nil {
 			continue // deleted meanwhile
 		}
-		var rec destRecord
-		if err := json.Unmarshal([]byte(str), &rec); err != nil {
-			return nil, fmt.Errorf("decode destination: %w", err)
-		}
-		if tenantID != "" && rec.TenantID != tenantID {
-			continue
-		}
-		d, err := s.openDest(rec)
+		d, err := s.openDestRaw(str)
 		if err != nil {
 			return nil, err
+		}
+		if tenantID != "" && d.TenantID != tenantID {
+			continue
 		}
 		out = append(out, d)
 	}

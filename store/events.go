@@ -101,6 +101,22 @@ func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (Event, error
 	if err != nil {
 		return Event{}, fmt.Errorf("get event %s: %w", id, err)
 	}
+	ev, err := s.decodeEvent(id, vals)
+	if err != nil {
+		return Event{}, err
+	}
+	if tenantID != "" && ev.TenantID != tenantID {
+		return Event{}, ErrNotFound
+	}
+	return ev, nil
+}
+
+// decodeEvent turns the event hash's meta and payload fields (as HMGET
+// returns them) into an Event; ErrNotFound when there is no meta.
+func (s *Store) decodeEvent(id string, vals []any) (Event, error) {
+	if len(vals) < 2 {
+		return Event{}, ErrNotFound
+	}
 	meta, ok := vals[0].(string)
 	if !ok {
 		return Event{}, ErrNotFound
@@ -108,9 +124,6 @@ func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (Event, error
 	var ev Event
 	if err := json.Unmarshal([]byte(meta), &ev); err != nil {
 		return Event{}, fmt.Errorf("decode event %s: %w", id, err)
-	}
-	if tenantID != "" && ev.TenantID != tenantID {
-		return Event{}, ErrNotFound
 	}
 	if p, ok := vals[1].(string); ok {
 		ev.Payload = json.RawMessage(p)
@@ -128,30 +141,64 @@ func (s *Store) ListEvents(ctx context.Context, tenantID string, limit int, curs
 	return s.SearchEvents(ctx, tenantID, EventFilter{}, limit, cursor)
 }
 
-// initDelivery creates a delivery in the pending state unless it exists, and
-// returns its status.
-var initDelivery = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then return cur end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return ARGV[2]
+// initDeliveries creates each named delivery of an event in the pending
+// state unless it exists, and returns every delivery's state, in one step on
+// the event's slot.
+//
+// KEYS[1] the event's deliveries hash ({e:ID}). ARGV[1] retention ms,
+// ARGV[2] the pending record, ARGV[3..] destination ids. Returns the stored
+// record of each destination id, in order.
+var initDeliveries = redis.NewScript(`
+local out = {}
+local created = false
+for i = 3, #ARGV do
+  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+  if not cur then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
+    created = true
+    cur = ARGV[2]
+  end
+  out[#out + 1] = cur
+end
+if created then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return out
 `)
 
 // InitDelivery makes sure a delivery record exists for the event and
 // destination, and returns it. A fan-out that runs twice sees the first run's
 // record and can tell a finished delivery from one still to do.
 func (s *Store) InitDelivery(ctx context.Context, eventID, destID string) (Delivery, error) {
-	d := Delivery{DestinationID: destID, Status: StatusPending, UpdatedAt: s.now()}
-	b, _ := json.Marshal(d)
-	res, err := initDelivery.Run(ctx, s.rdb, []string{s.kDeliveries(eventID)}, destID, b, s.opts.EventRetention.Milliseconds()).Text()
+	ds, err := s.InitDeliveries(ctx, eventID, []string{destID})
 	if err != nil {
-		return Delivery{}, fmt.Errorf("init delivery %s/%s: %w", eventID, destID, err)
+		return Delivery{}, err
 	}
-	if err := json.Unmarshal([]byte(res), &d); err != nil {
-		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
+	return ds[0], nil
+}
+
+// InitDeliveries is InitDelivery for every destination of an event at once:
+// one script call, whatever the number of destinations. The result is in the
+// order of destIDs.
+func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []string) ([]Delivery, error) {
+	if len(destIDs) == 0 {
+		return nil, nil
 	}
-	return d, nil
+	pending, _ := json.Marshal(storedDelivery{Status: StatusPending, UpdatedAt: s.now()})
+	args := make([]any, 0, 2+len(destIDs))
+	args = append(args, s.opts.EventRetention.Milliseconds(), pending)
+	for _, id := range destIDs {
+		args = append(args, id)
+	}
+	res, err := initDeliveries.Run(ctx, s.rdb, []string{s.kDeliveries(eventID)}, args...).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("init deliveries of %s: %w", eventID, err)
+	}
+	out := make([]Delivery, len(destIDs))
+	for i, r := range res {
+		if out[i], err = decodeDelivery(destIDs[i], []byte(r)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // maxAttemptsKept bounds the attempt log of one delivery (replays add more).
@@ -165,8 +212,7 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 	if err != nil {
 		return fmt.Errorf("encode attempt: %w", err)
 	}
-	d := Delivery{DestinationID: destID, Status: status, AttemptCount: a.Number, LastError: a.Error, UpdatedAt: s.now()}
-	db, _ := json.Marshal(d)
+	db := encodeDelivery(Delivery{Status: status, AttemptCount: a.Number, LastError: a.Error, UpdatedAt: s.now()})
 	ret := s.opts.EventRetention
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
@@ -183,8 +229,13 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 	if err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
-	if err := s.indexFailed(ctx, eventID, destID, status, false); err != nil {
-		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
+	// A first attempt has nothing to take out of the failed index: only an
+	// attempt's failure (or a replay putting a failed delivery back) enters
+	// a delivery there, so that round trip is spared on the hot path.
+	if a.Number > 1 {
+		if err := s.indexFailed(ctx, eventID, destID, status, false); err != nil {
+			return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
+		}
 	}
 	return nil
 }
@@ -197,7 +248,7 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 		return err
 	}
 	cur.DestinationID, cur.Status, cur.UpdatedAt = destID, status, s.now()
-	b, _ := json.Marshal(cur)
+	b := encodeDelivery(cur)
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
 	}
@@ -230,15 +281,15 @@ func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool,
 			if err != nil {
 				return err
 			}
-			var d Delivery
-			if err := json.Unmarshal(b, &d); err != nil {
-				return fmt.Errorf("decode delivery: %w", err)
+			d, err := decodeDelivery(destID, b)
+			if err != nil {
+				return err
 			}
 			if d.Status != StatusFailed {
 				return nil
 			}
 			d.Status, d.UpdatedAt = StatusPending, s.now()
-			nb, _ := json.Marshal(d)
+			nb := encodeDelivery(d)
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, key, destID, nb)
 				p.PExpire(ctx, key, s.opts.EventRetention)
@@ -292,11 +343,7 @@ func (s *Store) deliveryState(ctx context.Context, eventID, destID string) (Deli
 	if err != nil {
 		return Delivery{}, fmt.Errorf("get delivery %s/%s: %w", eventID, destID, err)
 	}
-	var d Delivery
-	if err := json.Unmarshal(b, &d); err != nil {
-		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
-	}
-	return d, nil
+	return decodeDelivery(destID, b)
 }
 
 // Deliveries returns every delivery of an event with its attempts, ordered
@@ -308,9 +355,9 @@ func (s *Store) Deliveries(ctx context.Context, eventID string) ([]Delivery, err
 	}
 	out := make([]Delivery, 0, len(m))
 	for destID, v := range m {
-		var d Delivery
-		if err := json.Unmarshal([]byte(v), &d); err != nil {
-			return nil, fmt.Errorf("decode delivery: %w", err)
+		d, err := decodeDelivery(destID, []byte(v))
+		if err != nil {
+			return nil, err
 		}
 		raw, err := s.rdb.LRange(ctx, s.kAttempts(eventID, destID), 0, -1).Result()
 		if err != nil {
