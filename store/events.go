@@ -75,9 +75,13 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys 
 	if err != nil {
 		return false, fmt.Errorf("encode event: %w", err)
 	}
+	stored, err := encodePayload(payload)
+	if err != nil {
+		return false, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
+	}
 	ret := s.opts.EventRetention.Milliseconds()
 	n, err := recordEvent.Run(ctx, s.rdb, []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)},
-		receipt, s.opts.DedupeWindow.Milliseconds(), meta, []byte(payload), ret,
+		receipt, s.opts.DedupeWindow.Milliseconds(), meta, stored, ret,
 	).Int()
 	if err != nil {
 		return false, fmt.Errorf("record event %s: %w", ev.ID, err)
@@ -126,7 +130,11 @@ func (s *Store) decodeEvent(id string, vals []any) (Event, error) {
 		return Event{}, fmt.Errorf("decode event %s: %w", id, err)
 	}
 	if p, ok := vals[1].(string); ok {
-		ev.Payload = json.RawMessage(p)
+		b, err := decodePayload([]byte(p))
+		if err != nil {
+			return Event{}, fmt.Errorf("event %s: %w", id, err)
+		}
+		ev.Payload = json.RawMessage(b)
 	}
 	return ev, nil
 }
