@@ -225,7 +225,7 @@ func (s *Store) GetDestination(ctx context.Context, tenantID, id string) (Destin
 	if err != nil {
 		return Destination{}, fmt.Errorf("get destination %s: %w", id, err)
 	}
-	d, err := s.openDestRaw(raw)
+	d, err := s.openDestRaw(id, raw)
 	if err != nil {
 		return Destination{}, err
 	}
@@ -280,12 +280,12 @@ func (s *Store) loadDests(ctx context.Context, tenantID string, ids []string) ([
 		return nil, fmt.Errorf("load destinations: %w", err)
 	}
 	out := make([]Destination, 0, len(cmds))
-	for _, c := range cmds {
+	for i, c := range cmds {
 		str, err := c.Result()
 		if err != nil {
 			continue // deleted meanwhile
 		}
-		d, err := s.openDestRaw(str)
+		d, err := s.openDestRaw(ids[i], str)
 		if err != nil {
 			return nil, err
 		}

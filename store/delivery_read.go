@@ -55,7 +55,7 @@ func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (Deliv
 	if errors.Is(err, redis.Nil) {
 		return in, ErrDestinationNotFound
 	}
-	if in.Destination, err = s.openDestRaw(raw); err != nil {
+	if in.Destination, err = s.openDestRaw(destID, raw); err != nil {
 		return in, err
 	}
 	in.Delivery = Delivery{DestinationID: destID, Status: StatusPending}
@@ -93,19 +93,20 @@ type cachedDest struct {
 	dest Destination
 }
 
-// openDestRaw decodes a stored destination record, reusing the last decoding
-// of the same bytes. The maps are copied, so a caller may change its copy.
-func (s *Store) openDestRaw(raw string) (Destination, error) {
-	var rec destRecord
-	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-		return Destination{}, fmt.Errorf("decode destination: %w", err)
-	}
+// openDestRaw decodes the stored destination record of id, reusing the last
+// decoding of the same bytes. The maps are copied, so a caller may change
+// its copy.
+func (s *Store) openDestRaw(id, raw string) (Destination, error) {
 	c := &s.dests
 	c.mu.Lock()
-	hit, ok := c.m[rec.ID]
+	hit, ok := c.m[id]
 	c.mu.Unlock()
 	if ok && hit.raw == raw {
 		return cloneDest(hit.dest), nil
+	}
+	var rec destRecord
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+		return Destination{}, fmt.Errorf("decode destination %s: %w", id, err)
 	}
 	d, err := s.openDest(rec)
 	if err != nil {
@@ -115,7 +116,7 @@ func (s *Store) openDestRaw(raw string) (Destination, error) {
 	if c.m == nil || len(c.m) >= destCacheMax {
 		c.m = make(map[string]cachedDest)
 	}
-	c.m[rec.ID] = cachedDest{raw: raw, dest: d}
+	c.m[id] = cachedDest{raw: raw, dest: d}
 	c.mu.Unlock()
 	return cloneDest(d), nil
 }
