@@ -32,30 +32,44 @@ type DeliveryInputs struct {
 // so a change to the destination is seen by the next attempt; only the
 // decoding of an unchanged destination record is reused (destCache).
 func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (DeliveryInputs, error) {
-	var ev *redis.SliceCmd
-	var dest, del, health *redis.StringCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		ev = p.HMGet(ctx, s.kEvent(eventID), "meta", "payload")
+	var ev, dest, del, health *redis.StringCmd
+	// The error of the pipeline is the first command's; each is looked at
+	// on its own below.
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ev = p.Get(ctx, s.kEvent(eventID))
 		dest = p.Get(ctx, s.kDest(destID))
 		del = p.HGet(ctx, s.kDeliveries(eventID), destID)
 		health = p.Get(ctx, s.kHealth(destID))
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return DeliveryInputs{}, fmt.Errorf("load delivery %s/%s: %w", eventID, destID, err)
-	}
 	var in DeliveryInputs
-	if in.Event, err = s.decodeEvent(eventID, ev.Val()); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return in, ErrEventNotFound
-		}
+	raw, err := ev.Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return in, ErrEventNotFound
+	case isWrongType(err):
+		in.Event, err = s.getEventHash(ctx, eventID)
+	case err == nil:
+		in.Event, err = decodeEventRecord(eventID, raw)
+	default:
+		err = fmt.Errorf("load delivery %s/%s: %w", eventID, destID, err)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return in, ErrEventNotFound
+	}
+	if err != nil {
 		return in, err
 	}
-	raw, err := dest.Result()
+	for _, c := range []*redis.StringCmd{dest, del, health} {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return in, fmt.Errorf("load delivery %s/%s: %w", eventID, destID, err)
+		}
+	}
+	rawDest, err := dest.Result()
 	if errors.Is(err, redis.Nil) {
 		return in, ErrDestinationNotFound
 	}
-	if in.Destination, err = s.openDestRaw(destID, raw); err != nil {
+	if in.Destination, err = s.openDestRaw(destID, rawDest); err != nil {
 		return in, err
 	}
 	in.Delivery = Delivery{DestinationID: destID, Status: StatusPending}

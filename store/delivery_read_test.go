@@ -69,6 +69,17 @@ func TestLoadDelivery(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].DestinationID != dest.ID || ds[0].Status != StatusDelivered || ds[0].AttemptCount != 3 || len(ds[0].Attempts) != 1 {
 		t.Fatalf("deliveries = %+v, %v", ds, err)
 	}
+	// An event stored as a hash (before events were one string) still loads.
+	meta, _ := json.Marshal(Event{ID: ev.ID, TenantID: ev.TenantID, Type: ev.Type})
+	if err := rdb.Del(ctx, s.kEvent(ev.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, s.kEvent(ev.ID), "meta", meta, "payload", `{"old":true}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.LoadDelivery(ctx, ev.ID, dest.ID); err != nil || string(in.Event.Payload) != `{"old":true}` || in.Event.Type != ev.Type {
+		t.Fatalf("old event form: %+v, %v", in.Event, err)
+	}
 }
 
 // InitDeliveries makes every missing record pending in one call and leaves

@@ -30,14 +30,14 @@ func (s *Store) Seen(ctx context.Context, eventID string) (bool, error) {
 // the same result.
 //
 // KEYS[1] dedupe marker, KEYS[2] event (both {e:ID}). ARGV[1] receipt,
-// ARGV[2] dedupe window ms, ARGV[3] meta, ARGV[4] payload, ARGV[5] retention
-// ms. Returns 1 when recorded by this receipt, 0 for another's.
+// ARGV[2] dedupe window ms, ARGV[3] the event record (encodeEventRecord:
+// meta and compressed payload in one string), ARGV[4] retention ms. Returns
+// 1 when recorded by this receipt, 0 for another's.
 var recordEvent = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'payload', ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 return 1
 `)
 
@@ -81,7 +81,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys 
 	}
 	ret := s.opts.EventRetention.Milliseconds()
 	n, err := recordEvent.Run(ctx, s.rdb, []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)},
-		receipt, s.opts.DedupeWindow.Milliseconds(), meta, stored, ret,
+		receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), ret,
 	).Int()
 	if err != nil {
 		return false, fmt.Errorf("record event %s: %w", ev.ID, err)
@@ -101,11 +101,18 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys 
 // GetEvent loads an event with its payload. tenantID "" skips the ownership
 // check.
 func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (Event, error) {
-	vals, err := s.rdb.HMGet(ctx, s.kEvent(id), "meta", "payload").Result()
-	if err != nil {
-		return Event{}, fmt.Errorf("get event %s: %w", id, err)
+	raw, err := s.rdb.Get(ctx, s.kEvent(id)).Bytes()
+	var ev Event
+	switch {
+	case errors.Is(err, redis.Nil):
+		return Event{}, ErrNotFound
+	case isWrongType(err):
+		ev, err = s.getEventHash(ctx, id)
+	case err == nil:
+		ev, err = decodeEventRecord(id, raw)
+	default:
+		err = fmt.Errorf("get event %s: %w", id, err)
 	}
-	ev, err := s.decodeEvent(id, vals)
 	if err != nil {
 		return Event{}, err
 	}
@@ -115,11 +122,13 @@ func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (Event, error
 	return ev, nil
 }
 
-// decodeEvent turns the event hash's meta and payload fields (as HMGET
-// returns them) into an Event; ErrNotFound when there is no meta.
-func (s *Store) decodeEvent(id string, vals []any) (Event, error) {
-	if len(vals) < 2 {
-		return Event{}, ErrNotFound
+// getEventHash reads an event stored as a hash of meta and payload, the form
+// written before events became one string (kept for the retention of events
+// recorded before the upgrade).
+func (s *Store) getEventHash(ctx context.Context, id string) (Event, error) {
+	vals, err := s.rdb.HMGet(ctx, s.kEvent(id), "meta", "payload").Result()
+	if err != nil {
+		return Event{}, fmt.Errorf("get event %s: %w", id, err)
 	}
 	meta, ok := vals[0].(string)
 	if !ok {

@@ -118,8 +118,9 @@ func BenchmarkPayloadCodec(b *testing.B) {
 	})
 }
 
-// RecordEvent stores the payload compressed, GetEvent gives it back as
-// received, and an event stored before compression still reads.
+// RecordEvent stores the payload compressed, GetEvent and LoadDelivery give
+// it back as received, and an event stored before (a hash of meta and plain
+// payload) still reads, and is still found by search.
 func TestEventPayloadStoredCompressed(t *testing.T) {
 	s, rdb, _ := newTestStore(t, time.Hour)
 	ctx := context.Background()
@@ -129,7 +130,11 @@ func TestEventPayloadStoredCompressed(t *testing.T) {
 	if _, err := s.RecordEvent(ctx, ev, "r", SearchKeys{}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := rdb.HGet(ctx, s.kEvent(ev.ID), "payload").Bytes()
+	rec, err := rdb.Get(ctx, s.kEvent(ev.ID)).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, raw, err := splitEventRecord(ev.ID, rec)
 	if err != nil || !bytes.HasPrefix(raw, zstdMagic) || len(raw) >= len(body)/2 {
 		t.Fatalf("stored payload: %d bytes (body %d), err %v", len(raw), len(body), err)
 	}
@@ -137,10 +142,18 @@ func TestEventPayloadStoredCompressed(t *testing.T) {
 	if err != nil || !bytes.Equal(got.Payload, body) {
 		t.Fatalf("read back %d bytes, %v", len(got.Payload), err)
 	}
-	if err := rdb.HSet(ctx, s.kEvent(ev.ID), "payload", body).Err(); err != nil { // as written before compression
+	// As written before events were one string, and before compression.
+	if err := rdb.Del(ctx, s.kEvent(ev.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, s.kEvent(ev.ID), "meta", meta, "payload", body).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.GetEvent(ctx, "ten_1", ev.ID); err != nil || !bytes.Equal(got.Payload, body) {
 		t.Fatalf("uncompressed event read back %d bytes, %v", len(got.Payload), err)
+	}
+	found, _, err := s.SearchEvents(ctx, "ten_1", EventFilter{}, 10, "")
+	if err != nil || len(found) != 1 || found[0].ID != ev.ID || found[0].Type != ev.Type {
+		t.Fatalf("search over the old form: %+v, %v", found, err)
 	}
 }
