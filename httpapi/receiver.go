@@ -122,6 +122,19 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 			return src.Kind, "unavailable"
 		}
 	}
+	// With durable acknowledgement, a duplicate waits too: its original
+	// may have been answered 503 not_replicated and not be on the replicas yet.
+	if err := s.Queue.AwaitReplicas(ctx); err != nil {
+		if errors.Is(err, queue.ErrNotReplicated) {
+			log.Warn().Err(err).Bool("duplicate", dup).Msg("webhook not acknowledged: replicas did not confirm")
+			writeError(w, http.StatusServiceUnavailable, "not_replicated",
+				"the event is not yet held by enough Redis replicas; retry later (a retry is answered as a duplicate if it was queued)")
+			return src.Kind, "not_replicated"
+		}
+		log.Error().Err(err).Msg("receiver cannot wait for replicas")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
+		return src.Kind, "unavailable"
+	}
 	status := http.StatusAccepted
 	if dup {
 		status = http.StatusOK

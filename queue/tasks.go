@@ -138,13 +138,19 @@ const ingestMaxRetry = 25
 // Client enqueues hookshift's tasks.
 type Client struct {
 	ac       *asynq.Client
+	rdb      redis.UniversalClient
 	schedule Schedule
-	shards   int // delivery shards; 1 when unset
+	ack      DurableAck // see ack.go
+	shards   int        // delivery shards; 1 when unset
 }
 
 // NewClient returns a Client sharing rdb (closing the Client leaves rdb open).
-func NewClient(rdb redis.UniversalClient, schedule Schedule) *Client {
-	return &Client{ac: asynq.NewClientFromRedisClient(rdb), schedule: schedule}
+func NewClient(rdb redis.UniversalClient, schedule Schedule, opts ...ClientOption) *Client {
+	c := &Client{ac: asynq.NewClientFromRedisClient(rdb), rdb: rdb, schedule: schedule}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // WithDeliveryShards makes the client spread delivery tasks over n queues

@@ -10,8 +10,9 @@ import (
 // whole layout and its hash tags read in one screen. P is Options.Prefix
 // ("hookshift:"). The part in braces is the Redis Cluster hash tag: keys
 // with the same tag live in the same slot, so a Lua script or a MULTI may
-// touch them together. No script or MULTI touches two tags (slotguard_test.go
-// checks every one); writes that span tags are listed in ARCHITECTURE.md.
+// touch them together. No script or MULTI touches two tags (every store test
+// runs under redistest.GuardSlots); writes that span tags are listed in
+// ARCHITECTURE.md.
 //
 //	slot {t:TENANT}: a tenant's configuration and its event indexes
 //	P{t:ID}:tenant                     str   tenant JSON, with its token's hash
@@ -19,6 +20,7 @@ import (
 //	P{t:ID}:dests                      set   destination ids (its SCARD is the destination quota)
 //	P{t:ID}:events                     zset  event ids by received ms
 //	P{t:ID}:ix:KIND:SHA256             zset  search index of one type/source/customer/email/payment
+//	P{t:ID}:alerts                     str   alert settings JSON (alerts.go)
 //
 //	slot {s:SOURCE}: a source (the receiver knows only the source id)
 //	P{s:ID}:source                     str   source JSON, secrets sealed
@@ -31,6 +33,8 @@ import (
 //	P{d:ID}:probe                      str   half-open circuit probe lease
 //	P{d:ID}:failed                     zset  failed deliveries' event ids by failure ms
 //	P{d:ID}:versions                   hash  transform history
+//	P{d:ID}:alert:TYPE                 str   open alert window's id (ms), expiring with it
+//	P{d:ID}:alert:TYPE:held            hash  held-back alerts: count, last event_id and reason
 //
 //	slot {e:EVENT}: an event with its dedupe marker, deliveries and attempts
 //	P{e:ID}:event                      hash  meta and payload, for the event retention
@@ -45,16 +49,19 @@ import (
 //	P session:SHA256                   str   console session
 //	P layout                           str   "2" once this layout is in place (migrate.go)
 //
+//	slot {QUEUE}: beside asynq's own keys of a queue (asynq:{QUEUE}:...)
+//	P{QUEUE}:ack-barrier               str   durable ack's barrier write on a cluster (queue/ack.go)
+//
 // The layout before hash tags (version 1) is at the end of this file; migrate.go
 // copies it to this one.
 
 func (s *Store) tTenant(id string) string { return s.opts.Prefix + "{t:" + id + "}:" }
 func (s *Store) tSource(id string) string { return s.opts.Prefix + "{s:" + id + "}:" }
 func (s *Store) tDest(id string) string   { return s.destTagStart() + id + "}:" }
+func (s *Store) tEvent(id string) string  { return s.opts.Prefix + "{e:" + id + "}:" }
 
 // destTagStart begins every destination key: DestinationCensus scans for it.
-func (s *Store) destTagStart() string    { return s.opts.Prefix + "{d:" }
-func (s *Store) tEvent(id string) string { return s.opts.Prefix + "{e:" + id + "}:" }
+func (s *Store) destTagStart() string { return s.opts.Prefix + "{d:" }
 
 func (s *Store) kTenants() string                { return s.opts.Prefix + "tenants" }
 func (s *Store) kTenantToken(hash string) string { return s.opts.Prefix + "token:" + hash }
@@ -92,19 +99,9 @@ func (s *Store) kAttempts(eventID, destID string) string {
 	return s.tEvent(eventID) + "attempts:" + destID
 }
 
-// kPortalLink holds the tenant id a single-use console sign-in link is for
-// (sessions.go); kSession a console session. Both are keyed by a SHA-256.
-func (s *Store) kPortalLink(hash string) string { return s.opts.Prefix + "portal:" + hash }
-func (s *Store) kSession(hash string) string    { return s.opts.Prefix + "session:" + hash }
-
 // Alerts (alerts.go): a tenant's alert settings, and per destination and
 // operational event type the window that lets one alert through and what it
-// held back. The window keys sit in the destination's slot.
-//
-//	P{t:ID}:alerts                     str   alert settings JSON
-//	P{d:ID}:alert:TYPE                 str   open window's id (ms), expiring with it
-//	P{d:ID}:alert:TYPE:held            hash  held-back alerts: count, last event_id and reason
-
+// held back; both window keys are in the destination's slot, for one script.
 func (s *Store) kTenantAlerts(id string) string { return s.tTenant(id) + "alerts" }
 func (s *Store) kAlertWindow(destID, typ string) string {
 	return s.tDest(destID) + "alert:" + typ
@@ -113,9 +110,20 @@ func (s *Store) kAlertHeld(destID, typ string) string {
 	return s.tDest(destID) + "alert:" + typ + ":held"
 }
 
+// AckBarrierKey is the key queue's durable acknowledgement writes, with
+// WAIT, on a cluster: in the slot of asynq's keys of queue, so on the master
+// that holds its tasks. It expires by itself.
+func AckBarrierKey(queue string) string { return "hookshift:{" + queue + "}:ack-barrier" }
+
+// kPortalLink holds the tenant id a single-use console sign-in link is for
+// (sessions.go); kSession a console session. Both are keyed by a SHA-256.
+func (s *Store) kPortalLink(hash string) string { return s.opts.Prefix + "portal:" + hash }
+func (s *Store) kSession(hash string) string    { return s.opts.Prefix + "session:" + hash }
+
 // Layout version 1 (before hash tags): P tenant:ID[:sources|:dests|:events|
-// :ix:KIND:SHA256], P source:ID[:dests], P dest:ID[:rate|:health|:probe|
-// :failed|:versions], P event:ID[:deliveries|:attempts:DEST], P dedupe:ID.
+// :alerts|:ix:KIND:SHA256], P source:ID[:dests], P dest:ID[:rate|:health|
+// :probe|:failed|:versions|:alert:TYPE[:held]], P event:ID[:deliveries|
+// :attempts:DEST], P dedupe:ID.
 // P tenants, P token:, P portal: and P session: kept their names.
 
 // layout1Patterns are SCAN patterns that find every key of layout 1.

@@ -60,6 +60,9 @@ type config struct {
 	PublicURL   string
 	// Redis Cluster (issue 12): delivery queues, chosen by destination
 	DeliveryShards int
+	// durable acknowledgement (issue 12; config_ack.go)
+	AckReplicas int
+	AckTimeout  time.Duration
 }
 
 func env(name, def string) string {
@@ -156,6 +159,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.StringVar(&c.PublicURL, "public-url", "", "scheme://host of the console that alerts link to; empty uses --console-public-url, else no links (HOOKSHIFT_PUBLIC_URL)")
 	// Redis Cluster (issue 12)
 	fs.IntVar(&c.DeliveryShards, "delivery-shards", 1, fmt.Sprintf("delivery queues, chosen by destination, so that on a Redis Cluster they spread over the masters; 1 to %d (HOOKSHIFT_DELIVERY_SHARDS)", queue.MaxDeliveryShards))
+	// durable acknowledgement
+	fs.IntVar(&c.AckReplicas, "ack-replicas", 0, "answer 2xx only once this many replicas hold the event's task as well as the primary (HOOKSHIFT_ACK_REPLICAS)")
+	fs.DurationVar(&c.AckTimeout, "ack-timeout", queue.DefaultAckTimeout, "how long the receiver waits for --ack-replicas before answering 503 (HOOKSHIFT_ACK_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, fs, err
 	}
@@ -163,6 +169,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.Visit(func(f *flag.Flag) { c.addrSet = c.addrSet || f.Name == "addr" || f.Name == "hookshift-addr" })
 	// Every flag also reads HOOKSHIFT_<NAME>, set or not above (flags.go).
 	if err := applyEnv(fs); err != nil {
+		return c, fs, err
+	}
+	if err := checkAck(c); err != nil {
 		return c, fs, err
 	}
 	if c.DeliveryShards < 1 || c.DeliveryShards > queue.MaxDeliveryShards {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/hookshift/hookshift/internal/redisconn"
 )
 
 // `hookshift load` measures the receiver the way a payment platform loads it:
@@ -39,6 +41,9 @@ latency. Bounded: it stops after --requests or --duration (default 10s).
   hookshift load --compare --url ... --secret ... --redis-url redis://127.0.0.1:6379 --requests 20000
   # end to end: a local sink, a destination pointing at it, delivery latency
   hookshift load --api http://127.0.0.1:8080 --admin-token $ROOT --sink-addr 127.0.0.1:9999 --requests 5000
+  # issue 13's ratios in one run: receiver ÷ null net/http handler, end to end ÷ bare asynq processing
+  hookshift load --api ... --admin-token $ROOT --compare-http --concurrency 32 --requests 20000
+  hookshift load --api ... --admin-token $ROOT --compare-processing --redis-url redis://127.0.0.1:6379 --sink-addr 127.0.0.1:9999
 `
 
 type loadOptions struct {
@@ -56,6 +61,10 @@ type loadOptions struct {
 	keep                   bool
 	sinkAddr               string
 	drainTimeout           time.Duration
+	// baselines in the same run (load_compare.go)
+	compareHTTP, compareProcessing bool
+	processingTasks                int
+	processingConcurrency          int
 }
 
 func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -75,10 +84,14 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.baseline, "baseline", false, "run only the bare asynq enqueue baseline (needs --redis-url)")
 	fs.BoolVar(&o.compare, "compare", false, "run the baseline, then the receiver, and print the throughput ratio (needs --redis-url)")
-	fs.StringVar(&o.redisURL, "redis-url", "", "the receiver's Redis (loopback only): baseline target, and INFO memory before/after for bytes per accepted event")
+	fs.StringVar(&o.redisURL, "redis-url", "", "the receiver's Redis, any HOOKSHIFT_REDIS_URL form (loopback only): baseline target, and INFO memory before/after for bytes per accepted event")
 	fs.BoolVar(&o.keep, "keep-baseline", false, "leave the baseline's tasks in Redis (default: delete them after the run)")
 	fs.StringVar(&o.sinkAddr, "sink-addr", "", "run an HTTP sink on this loopback address and measure delivery to it (use with --api, or point a destination at http://ADDR/)")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 2*time.Minute, "with --sink-addr: how long to wait for deliveries after the last request")
+	fs.BoolVar(&o.compareHTTP, "compare-http", false, "first run the same load against a built-in null net/http handler (reads the body, answers 202) and print receiver ÷ null handler")
+	fs.BoolVar(&o.compareProcessing, "compare-processing", false, "first time bare asynq no-op processing on the same Redis and print end-to-end delivered/s ÷ (its rate ÷ 2 hops) (needs --redis-url and --sink-addr)")
+	fs.IntVar(&o.processingTasks, "processing-tasks", 5000, "with --compare-processing: no-op tasks to run")
+	fs.IntVar(&o.processingConcurrency, "processing-concurrency", 64, "with --compare-processing: asynq concurrency of the no-op server")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -120,12 +133,27 @@ func (o *loadOptions) validate() error {
 	if (o.baseline || o.compare) && o.redisURL == "" {
 		return errors.New("--baseline and --compare need --redis-url (the receiver's Redis)")
 	}
+	if o.compareProcessing && (o.redisURL == "" || o.sinkAddr == "") {
+		return errors.New("--compare-processing compares end-to-end delivery with bare asynq on the same Redis: it needs --redis-url and --sink-addr")
+	}
+	if o.processingTasks < 1 || o.processingConcurrency < 1 {
+		return errors.New("--processing-tasks and --processing-concurrency must be at least 1")
+	}
+	if o.baseline && (o.compareHTTP || o.compareProcessing) {
+		return errors.New("--baseline runs the bare enqueue alone; use --compare-http or --compare-processing with a receiver run")
+	}
 	if o.baseline && o.sinkAddr != "" {
 		return errors.New("--sink-addr measures deliveries, which the bare baseline does not make")
 	}
 	if o.redisURL != "" {
-		if err := loadLoopbackURL(o.redisURL); err != nil {
+		target, err := redisconn.Parse(o.redisURL)
+		if err != nil {
 			return fmt.Errorf("--redis-url: %w", err)
+		}
+		for _, a := range target.Addrs { // the sentinels or seed nodes too
+			if err := loadLoopbackAddr(a); err != nil {
+				return fmt.Errorf("--redis-url: %w", err)
+			}
 		}
 	}
 	if o.baseline {

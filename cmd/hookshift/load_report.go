@@ -77,10 +77,18 @@ type loadReport struct {
 	Ratio    float64            `json:"receiver_to_baseline_throughput,omitempty"`
 	Delivery *loadDeliveryStats `json:"delivery,omitempty"`
 	Redis    *loadMemStats      `json:"redis_memory,omitempty"`
+	// NullHTTP is --compare-http's run against the null handler; HTTPRatio
+	// is the receiver's throughput ÷ its.
+	NullHTTP  *loadRunStats `json:"null_http,omitempty"`
+	HTTPRatio float64       `json:"receiver_to_null_http_throughput,omitempty"`
+	// Processing is --compare-processing's bare asynq run; ProcessingRatio
+	// is delivered events/s ÷ (its rate ÷ 2 hops).
+	Processing      *loadProcessingStats `json:"processing,omitempty"`
+	ProcessingRatio float64              `json:"delivered_to_processing_per_event,omitempty"`
 }
 
 func (r *loadReport) failed() bool {
-	for _, s := range []*loadRunStats{r.Baseline, r.Receiver} {
+	for _, s := range []*loadRunStats{r.Baseline, r.NullHTTP, r.Receiver} {
 		if s != nil && (s.Errors > 0 || s.Accepted == 0) {
 			return true
 		}
@@ -89,7 +97,11 @@ func (r *loadReport) failed() bool {
 }
 
 func (r *loadReport) print(w io.Writer) {
-	for _, s := range []*loadRunStats{r.Baseline, r.Receiver} {
+	if p := r.Processing; p != nil {
+		fmt.Fprintf(w, "bare asynq no-op processing (concurrency %d, same Redis)\n  %d of %d tasks in %.2fs: %.0f tasks/s, %.0f events/s over two hops\n",
+			p.Concurrency, p.Processed, p.Tasks, p.ElapsedSec, p.PerSecond, p.PerEvent)
+	}
+	for _, s := range []*loadRunStats{r.Baseline, r.NullHTTP, r.Receiver} {
 		if s == nil {
 			continue
 		}
@@ -116,10 +128,16 @@ func (r *loadReport) print(w io.Writer) {
 	if r.Ratio > 0 {
 		fmt.Fprintf(w, "receiver/baseline throughput: %.0f%%\n", 100*r.Ratio)
 	}
+	if r.NullHTTP != nil && r.Receiver != nil {
+		fmt.Fprintf(w, "receiver/null-http throughput: %.3f (%.0f ÷ %.0f req/s)\n", r.HTTPRatio, r.Receiver.Throughput, r.NullHTTP.Throughput)
+	}
 	if d := r.Delivery; d != nil {
 		fmt.Fprintf(w, "delivery to sink\n  accepted %d  delivered %d  missing %d  repeats %d  untracked %d\n", d.Accepted, d.Delivered, d.Missing, d.Repeats, d.Untracked)
 		fmt.Fprintf(w, "  %.0f events/s delivered (first send to last delivery, %.2fs)\n", d.DeliveredPS, d.ElapsedSec)
 		fmt.Fprintf(w, "  end-to-end ms  p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f\n", d.EndToEnd.P50, d.EndToEnd.P95, d.EndToEnd.P99, d.EndToEnd.Max, d.EndToEnd.Mean)
+		if p := r.Processing; p != nil {
+			fmt.Fprintf(w, "delivered/processing-per-event: %.3f (%.0f ÷ (%.0f ÷ 2) events/s)\n", r.ProcessingRatio, d.DeliveredPS, p.PerSecond)
+		}
 	}
 	if m := r.Redis; m != nil {
 		fmt.Fprintf(w, "redis used_memory %d -> %d: %.0f bytes per accepted event (%d events; queues settled: %v, pending tasks %d)\n",

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hookshift/hookshift/integrations/inbound"
+	"github.com/hookshift/hookshift/internal/redisconn"
 	"github.com/hookshift/hookshift/queue"
 	"github.com/redis/go-redis/v9"
 )
@@ -83,18 +84,19 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		return nil, fmt.Errorf("--event %s is not valid JSON", o.eventFile)
 	}
 
-	var rdb *redis.Client
+	var rdb redis.UniversalClient
 	if o.redisURL != "" {
-		opt, err := redis.ParseURL(o.redisURL)
+		// Any topology serve takes (internal/redisconn); every dial stays on loopback.
+		target, err := redisconn.Parse(o.redisURL)
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url: %w", err)
 		}
-		opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ro := redisconn.ServeOptions
+		ro.PoolSize = o.concurrency + 4
+		ro.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return loadLoopbackDialer.DialContext(ctx, network, addr)
 		}
-		opt.PoolSize = max(opt.PoolSize, o.concurrency+4)
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = time.Second, 2*time.Second, 2*time.Second, 2*time.Second
-		rdb = redis.NewClient(opt)
+		rdb = target.Client(ro)
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("--redis-url: %w", err)
@@ -144,6 +146,27 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		}
 		defer sk.close()
 	}
+	if o.compareProcessing {
+		ps, err := loadProcessingBaseline(ctx, rdb, runID, o.processingTasks, o.processingConcurrency, o.drainTimeout)
+		if err != nil {
+			return nil, err
+		}
+		rep.Processing = ps
+	}
+	if o.compareHTTP {
+		ns, err := startLoadNullServer()
+		if err != nil {
+			return nil, err
+		}
+		nt := &loadReceiverTarget{url: ns.url, secret: "whsec_" + "bnVsbC1oYW5kbGVyLWtleS0xMjM0NTY3OA==", kind: kind, body: body, runID: runID + "n", client: client}
+		if o.warmup > 0 {
+			loadGenerate(ctx, o, nt, o.warmup, 0, 0)
+		}
+		st, _ := loadGenerate(ctx, o, nt, o.requests, o.duration, o.rate)
+		st.Target = "null-http"
+		ns.close()
+		rep.NullHTTP = &st
+	}
 	ingest, secret := o.url, o.secret
 	if o.api != "" {
 		var err error
@@ -172,8 +195,14 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 	if rep.Baseline != nil && rep.Baseline.Throughput > 0 {
 		rep.Ratio = math.Round(st.Throughput/rep.Baseline.Throughput*1000) / 1000
 	}
+	if rep.NullHTTP != nil {
+		rep.HTTPRatio = loadRatio(st.Throughput, rep.NullHTTP.Throughput)
+	}
 	if sk != nil {
 		rep.Delivery = loadDrain(ctx, sk, samples, o.drainTimeout)
+		if rep.Processing != nil {
+			rep.ProcessingRatio = loadRatio(rep.Delivery.DeliveredPS, rep.Processing.PerEvent)
+		}
 	}
 	if rdb != nil {
 		m := &loadMemStats{Before: memBefore, Accepted: st.Accepted}
@@ -305,7 +334,7 @@ func loadDrain(ctx context.Context, sk *loadSink, samples []loadSample, timeout 
 // settle waits until the ingest and delivery queues hold nothing pending,
 // active or scheduled, or until their size has not moved for two seconds
 // (no workers: the tasks stay queued), or timeout.
-func loadSettle(ctx context.Context, rdb *redis.Client, timeout time.Duration) (bool, int) {
+func loadSettle(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration) (bool, int) {
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	count := func() int {
 		n := 0
@@ -333,7 +362,21 @@ func loadSettle(ctx context.Context, rdb *redis.Client, timeout time.Duration) (
 	return last == 0, last
 }
 
-func redisUsedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
+// redisUsedMemory is used_memory of the server, or the sum over a
+// cluster's masters.
+func redisUsedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		var sum int64
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			n, err := redisUsedMemory(ctx, c)
+			mu.Lock()
+			sum += n
+			mu.Unlock()
+			return err
+		})
+		return sum, err
+	}
 	info, err := rdb.Info(ctx, "memory").Result()
 	if err != nil {
 		return 0, fmt.Errorf("INFO memory: %w", err)

@@ -204,3 +204,67 @@ func BenchmarkReceiverIngest(b *testing.B) {
 	}
 	b.ReportMetric(st.Latency.P99, "p99-ms")
 }
+
+// --compare-http runs the same signed load against the built-in null handler
+// first and reports receiver ÷ null handler, in the JSON report and in the
+// printed one.
+func TestLoadCompareHTTP(t *testing.T) {
+	s := newLoadStack(t, false)
+	const n = 60
+	rep, _ := runLoadJSON(t, "--compare-http", "--api", s.api.URL, "--admin-token", loadTestRoot,
+		"--requests", strconv.Itoa(n), "--concurrency", "4")
+	if h := rep.NullHTTP; h == nil || h.Target != "null-http" || h.Accepted != n || h.StatusCodes["202"] != n {
+		t.Fatalf("null handler run: %+v, want %d requests answered 202", h, n)
+	}
+	if r := rep.Receiver; r == nil || r.Accepted != n {
+		t.Fatalf("receiver run: %+v", r)
+	}
+	if rep.HTTPRatio <= 0 {
+		t.Fatalf("receiver_to_null_http_throughput = %v, want a ratio", rep.HTTPRatio)
+	}
+	// The null run enqueued nothing: the queue holds the receiver's events only.
+	if qi, err := s.insp.GetQueueInfo(queue.QueueIngest); err != nil || qi.Size != n {
+		t.Fatalf("ingest queue: %+v %v, want %d tasks", qi, err, n)
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"load", "--event", "../../testdata/dodo/payment.succeeded.usd.json", "--compare-http",
+		"--api", s.api.URL, "--admin-token", loadTestRoot, "--requests", "20", "--concurrency", "2"}, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "receiver/null-http throughput: ") || !strings.Contains(stdout.String(), "null-http (closed loop") {
+		t.Fatalf("exit %d, printed report has no null-http run and ratio:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// --compare-processing times bare asynq no-op processing on the same Redis,
+// then the end-to-end run, and reports delivered/s ÷ (no-op rate ÷ 2); its
+// private queue is gone afterwards.
+func TestLoadCompareProcessing(t *testing.T) {
+	s := newLoadStack(t, true)
+	const n = 30
+	rep, _ := runLoadJSON(t, "--compare-processing", "--processing-tasks", "200", "--api", s.api.URL, "--admin-token", loadTestRoot,
+		"--sink-addr", "127.0.0.1:0", "--redis-url", s.redis.URL(), "--requests", strconv.Itoa(n), "--concurrency", "4", "--drain-timeout", "30s")
+	p := rep.Processing
+	if p == nil || p.Tasks != 200 || p.Processed != 200 || p.Concurrency != 64 || p.PerSecond <= 0 || p.PerEvent <= 0 {
+		t.Fatalf("processing baseline: %+v, want 200 no-op tasks run at concurrency 64", p)
+	}
+	if d := rep.Delivery; d == nil || d.Delivered != n {
+		t.Fatalf("delivery: %+v", d)
+	}
+	if rep.ProcessingRatio <= 0 {
+		t.Fatalf("delivered_to_processing_per_event = %v, want a ratio", rep.ProcessingRatio)
+	}
+	qs, err := s.insp.Queues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if strings.HasPrefix(q, "load-noop-") {
+			t.Fatalf("the no-op queue %s is left behind", q)
+		}
+	}
+
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"load", "--compare-processing", "--url", "http://127.0.0.1:1/x", "--secret", "whsec_x"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("--compare-processing without --redis-url and --sink-addr: exit %d, want 2 (usage)", code)
+	}
+}

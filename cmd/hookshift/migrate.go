@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookshift/hookshift/internal/redisconn"
 	"github.com/hookshift/hookshift/store"
 )
 
@@ -65,36 +65,19 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-// openRedis opens redis://, rediss:// or redis-cluster://host:port,host:port
-// (API.md), checking that it answers.
+// openRedis opens a Redis of any topology HOOKSHIFT_REDIS_URL accepts
+// (internal/redisconn), checking that it answers.
 func openRedis(url string) (redis.UniversalClient, error) {
-	var c redis.UniversalClient
-	if rest, ok := strings.CutPrefix(url, "redis-cluster://"); ok {
-		user, hosts := "", rest
-		if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-			user, hosts = rest[:i+1], rest[i+1:]
-		}
-		addrs := strings.Split(strings.TrimSuffix(hosts, "/"), ",")
-		opt, err := redis.ParseClusterURL("redis://" + user + addrs[0])
-		if err != nil {
-			return nil, fmt.Errorf("%w; expected redis-cluster://[user:password@]host:port[,host:port...]", err)
-		}
-		opt.Addrs = addrs
-		cc := redis.NewClusterClient(opt)
-		store.FollowFailover(cc)
-		c = cc
-	} else {
-		opt, err := redis.ParseURL(url)
-		if err != nil {
-			return nil, fmt.Errorf("%w; expected redis://[user:password@]host:port/db", err)
-		}
-		c = redis.NewClient(opt)
+	target, err := redisconn.Parse(url)
+	if err != nil {
+		return nil, err
 	}
+	c := target.Client(redisconn.ServeOptions)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("cannot reach Redis: %w", err)
+		return nil, fmt.Errorf("cannot reach Redis at %s: %w", target, err)
 	}
 	return c, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/hookshift/hookshift/httpapi"
 	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/egress"
+	"github.com/hookshift/hookshift/internal/redisconn"
 	"github.com/hookshift/hookshift/metrics"
 	"github.com/hookshift/hookshift/queue"
 	"github.com/hookshift/hookshift/store"
@@ -162,21 +163,24 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		}
 		cfg.Addr = listenAddr(cfg, true)
 	} else {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		// One server, a Sentinel group or a cluster (internal/redisconn); the
+		// error names what is wrong in the URL, never its password.
+		target, err := redisconn.Parse(cfg.RedisURL)
 		if err != nil {
-			return fmt.Errorf("HOOKSHIFT_REDIS_URL: %w; expected redis://[user:password@]host:port/db or rediss://...", err)
+			return err
 		}
-		// Short timeouts: with Redis down the receiver must answer 503 fast,
-		// never hang the platform's request.
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = time.Second, 2*time.Second, 2*time.Second, 2*time.Second
 		if cfg.SecretKey == "" {
 			return errors.New("HOOKSHIFT_SECRET_KEY is required with a real Redis: it encrypts webhook secrets and API keys at rest (16+ characters, keep it safe and stable)")
 		}
 		if cfg.AdminToken == "" {
 			return errors.New("HOOKSHIFT_ADMIN_TOKEN is required with a real Redis: it is the operator's root token")
 		}
-		rdb = redis.NewClient(opt)
-		if err := pingRedis(ctx, rdb, opt.Addr); err != nil {
+		// Short timeouts: with Redis down, or no primary during a failover,
+		// the receiver answers 503 fast, never hangs the platform's request.
+		// The client follows a failover by itself (asking the sentinels, or
+		// the cluster's slot map), so every component here follows too.
+		rdb = target.Client(redisconn.ServeOptions)
+		if err := pingRedis(ctx, rdb, target.String()); err != nil {
 			_ = rdb.Close()
 			return err
 		}
@@ -199,7 +203,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		}
 	}
 	schedule := queue.DefaultSchedule()
-	qc := queue.NewClient(rdb, schedule).WithDeliveryShards(cfg.DeliveryShards)
+	qc := queue.NewClient(rdb, schedule, queue.WithDurableAck(queue.DurableAck{Replicas: cfg.AckReplicas, Timeout: cfg.AckTimeout})).
+		WithDeliveryShards(cfg.DeliveryShards)
 	defer qc.Close()
 	if err := qc.EnsureQueues(ctx, rdb); err != nil {
 		return fmt.Errorf("create the queues: %w", err)

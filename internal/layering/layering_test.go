@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 
 	"console":            {}, // the console's embedded front end; wired by cmd
 	"internal/redistest": {},
+	"internal/redisconn": {}, // HOOKSHIFT_REDIS_URL → go-redis and asynq clients, for cmd/hookshift
 	"internal/layering":  {},
 	"scripts/testfmt":    {}, // the test runner's progress printer
 }

@@ -1,4 +1,4 @@
-package store
+package redisconn
 
 import (
 	"context"
@@ -15,7 +15,8 @@ import (
 // go-redis reloads on MOVED, but a killed master answers nothing at all, so
 // without this the client keeps dialing it for ClusterStateReloadInterval
 // (60 s by default since go-redis v9.22; redis/go-redis#3979) after its
-// replica took over. TestClusterMasterKilledUnderLoad (httpapi) shows it.
+// replica took over. Target.Client calls it on every cluster client;
+// TestClusterMasterKilledUnderLoad (httpapi) fails without it.
 func FollowFailover(cc *redis.ClusterClient) { cc.AddHook(failoverHook{cc}) }
 
 type failoverHook struct{ cc *redis.ClusterClient }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// The two baselines issue 13's targets are ratios of, measured in the same
+// run as the receiver so that both sides see the same machine:
+//
+//   - --compare-http: a null net/http handler on a loopback port that reads
+//     the body and answers 202, posted to by the same loader, with the same
+//     signed requests, at the same concurrency. receiver ÷ null handler is
+//     what the HTTP layer leaves for hookshift's own work.
+//   - --compare-processing: bare asynq no-op processing on the same Redis at
+//     concurrency 64 (--processing-concurrency). An event takes two asynq
+//     hops (ingest, then delivery), so end to end is compared with half of
+//     that rate.
+
+// loadNullAnswer is what the null handler answers: the receiver's shape, so
+// the loader parses it exactly as it parses the receiver's.
+var loadNullAnswer = []byte(`{"event_id":"evt_null","duplicate":false}`)
+
+// loadNullServer is the --compare-http handler: read the body, answer 202.
+type loadNullServer struct {
+	srv *http.Server
+	url string
+}
+
+func startLoadNullServer() (*loadNullServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("null handler: %w", err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 1<<20))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write(loadNullAnswer)
+	})
+	s := &loadNullServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, url: "http://" + ln.Addr().String() + "/v1/webhooks/null"}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+func (s *loadNullServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+}
+
+// loadProcessingStats is the --compare-processing baseline: how fast bare
+// asynq runs no-op tasks on the same Redis.
+type loadProcessingStats struct {
+	Tasks       int     `json:"tasks"`
+	Processed   int     `json:"processed"`
+	Concurrency int     `json:"concurrency"`
+	ElapsedSec  float64 `json:"elapsed_s"`
+	PerSecond   float64 `json:"tasks_per_s"`
+	// PerEvent is PerSecond ÷ 2: an event takes two asynq hops (ingest,
+	// delivery), so this is the end-to-end rate bare asynq would allow.
+	PerEvent float64 `json:"events_per_s_two_hops"`
+}
+
+const loadNoopTaskType = "load:noop"
+
+// loadProcessingBaseline enqueues n no-op tasks to a private queue (outside
+// the timer), then times an asynq server at the given concurrency draining
+// it, and deletes the queue afterwards.
+func loadProcessingBaseline(ctx context.Context, rdb redis.UniversalClient, runID string, n, concurrency int, timeout time.Duration) (*loadProcessingStats, error) {
+	q := "load-noop-" + runID
+	ac := asynq.NewClientFromRedisClient(rdb)
+	payload := []byte(`{}`)
+	for i := 0; i < n; i++ {
+		if _, err := ac.EnqueueContext(ctx, asynq.NewTask(loadNoopTaskType, payload), asynq.Queue(q), asynq.MaxRetry(0)); err != nil {
+			return nil, fmt.Errorf("processing baseline: enqueue: %w", err)
+		}
+	}
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	defer func() { _ = insp.DeleteQueue(q, true) }()
+
+	var done atomic.Int64
+	finished := make(chan struct{})
+	var last atomic.Int64
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency: concurrency, Queues: map[string]int{q: 1}, LogLevel: asynq.FatalLevel,
+		TaskCheckInterval: 10 * time.Millisecond, ShutdownTimeout: 2 * time.Second,
+	})
+	mux := asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		if done.Add(1) == int64(n) {
+			last.Store(time.Now().UnixNano())
+			close(finished)
+		}
+		return nil
+	})
+	begin := time.Now()
+	if err := srv.Start(mux); err != nil {
+		return nil, fmt.Errorf("processing baseline: start asynq server: %w", err)
+	}
+	select {
+	case <-finished:
+	case <-time.After(timeout):
+	case <-ctx.Done():
+	}
+	srv.Shutdown()
+	st := &loadProcessingStats{Tasks: n, Processed: int(done.Load()), Concurrency: concurrency}
+	end := time.Now()
+	if l := last.Load(); l != 0 {
+		end = time.Unix(0, l)
+	}
+	st.ElapsedSec = end.Sub(begin).Seconds()
+	if st.ElapsedSec > 0 {
+		st.PerSecond = math.Round(float64(st.Processed) / st.ElapsedSec)
+		st.PerEvent = math.Round(st.PerSecond / 2)
+	}
+	if st.Processed < n {
+		return st, fmt.Errorf("processing baseline: %d of %d no-op tasks ran within %s", st.Processed, n, timeout)
+	}
+	return st, nil
+}
+
+// loadRatio is a/b to three decimals, 0 when b is 0.
+func loadRatio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return math.Round(a/b*1000) / 1000
+}
