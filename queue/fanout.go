@@ -29,7 +29,9 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return permanent(fmt.Sprintf("ingest task is not valid JSON: %v", err))
 	}
 	log := f.Log.With().Str("event_id", p.EventID).Str("source_id", p.SourceID).Str("event_type", p.Type).Logger()
-	fresh, err := f.Store.RecordEvent(ctx, store.Event{
+	// The event is recorded and the source's destinations read in two
+	// round trips (the reads ride along with the writes).
+	fresh, dests, err := f.Store.RecordEventForFanOut(ctx, store.Event{
 		ID: p.EventID, TenantID: p.TenantID, SourceID: p.SourceID, ProviderID: p.ProviderID,
 		Type: p.Type, ReceivedAt: p.ReceivedAt, Payload: p.Body,
 	}, p.Receipt, inbound.SearchKeys(p.Body))
@@ -40,10 +42,6 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		// Another accepted copy recorded this event first; it fans out itself.
 		log.Info().Msg("duplicate event dropped at fan-out")
 		return nil
-	}
-	dests, err := f.Store.ListDestinations(ctx, p.TenantID, p.SourceID)
-	if err != nil {
-		return err
 	}
 	// One script call makes every delivery's record (or finds it, for a
 	// task run again), then the deliveries still to do are enqueued together.

@@ -93,9 +93,12 @@ func (h *hotPath) event(t testing.TB, i int) *asynq.Task {
 }
 
 // Deliveries to one destination reuse their connections: with 16 deliveries
-// in flight at a time, 320 deliveries open at most 16 connections. (The
+// in flight at a time, 320 deliveries open about 16 connections. (The
 // egress client once kept 4 idle connections per host, so a worker busier
-// than that dialled anew for most deliveries.)
+// than that dialled anew for most deliveries: 183 connections here.) The
+// bound is twice the deliveries in flight, not equal to it: net/http puts a
+// connection back in the pool just after its response is read, and a
+// request that looks for one in between dials another.
 func TestDeliveriesReuseConnections(t *testing.T) {
 	h := newHotPath(t)
 	const workers, each = 16, 20
@@ -126,8 +129,8 @@ func TestDeliveriesReuseConnections(t *testing.T) {
 	if len(h.got) != workers*each {
 		t.Fatalf("server saw %d events, want %d", len(h.got), workers*each)
 	}
-	if n := h.newConns.Load(); n > workers {
-		t.Fatalf("%d deliveries opened %d connections; with %d in flight at most %d are needed", workers*each, n, workers, workers)
+	if n := h.newConns.Load(); n > 2*workers {
+		t.Fatalf("%d deliveries opened %d connections; with %d in flight about %d are needed", workers*each, n, workers, workers)
 	}
 }
 

@@ -105,3 +105,45 @@ func TestInitDeliveries(t *testing.T) {
 		t.Fatalf("deliveries = %+v, %v", all, err)
 	}
 }
+
+// RecordEventForFanOut records, indexes and returns the source's
+// destinations (on a Redis that has not seen the scripts yet, so the
+// pipelined script calls fall back to loading them); a copy with another
+// receipt gets nothing, and a destination deleted meanwhile is skipped.
+func TestRecordEventForFanOut(t *testing.T) {
+	s, _, _ := newTestStore(t, time.Hour)
+	sealer, err := NewSealer("fan-out-test-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sealer = sealer
+	ctx := context.Background()
+	for _, id := range []string{"dst_1", "dst_2"} {
+		if err := s.SaveDestination(ctx, Destination{ID: id, TenantID: "ten_1", SourceID: "src_1", Integration: "http", URL: "https://example.com/" + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveDestination(ctx, Destination{ID: "dst_other", TenantID: "ten_1", SourceID: "src_2", Integration: "http"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := Event{ID: "evt_f", TenantID: "ten_1", SourceID: "src_1", ProviderID: "p", Type: "payment.succeeded",
+		ReceivedAt: time.Now(), Payload: json.RawMessage(`{"x":1}`)}
+	fresh, dests, err := s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{})
+	if err != nil || !fresh || len(dests) != 2 || dests[0].URL == "" {
+		t.Fatalf("fresh=%v dests=%+v err=%v", fresh, dests, err)
+	}
+	if found, _, err := s.SearchEvents(ctx, "ten_1", EventFilter{}, 10, ""); err != nil || len(found) != 1 {
+		t.Fatalf("indexed: %+v, %v", found, err)
+	}
+	if err := s.DeleteDestination(ctx, "ten_1", "dst_2"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, dests, err = s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{}) // the same task again
+	if err != nil || !fresh || len(dests) != 1 || dests[0].ID != "dst_1" {
+		t.Fatalf("retried task: fresh=%v dests=%+v err=%v", fresh, dests, err)
+	}
+	fresh, dests, err = s.RecordEventForFanOut(ctx, ev, "r2", SearchKeys{}) // a duplicate
+	if err != nil || fresh || dests != nil {
+		t.Fatalf("duplicate: fresh=%v dests=%+v err=%v", fresh, dests, err)
+	}
+}

@@ -69,33 +69,78 @@ return 0
 // the task's retry (same receipt) finishes the job. Search skips an index
 // entry whose event is gone, so the other order would be safe too.
 func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys) (bool, error) {
+	fresh, _, err := s.recordEvent(ctx, ev, receipt, keys, false)
+	return fresh, err
+}
+
+// RecordEventForFanOut is RecordEvent followed by ListDestinations of the
+// event's source, in two round trips instead of four: the source's
+// destination ids are read beside the record, and the destinations beside
+// the index write. dests is nil when the event was not fresh.
+func (s *Store) RecordEventForFanOut(ctx context.Context, ev Event, receipt string, keys SearchKeys) (fresh bool, dests []Destination, err error) {
+	return s.recordEvent(ctx, ev, receipt, keys, true)
+}
+
+func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys, withDests bool) (bool, []Destination, error) {
 	payload := ev.Payload
 	ev.Payload = nil
 	meta, err := json.Marshal(ev)
 	if err != nil {
-		return false, fmt.Errorf("encode event: %w", err)
+		return false, nil, fmt.Errorf("encode event: %w", err)
 	}
 	stored, err := encodePayload(payload)
 	if err != nil {
-		return false, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
 	}
 	ret := s.opts.EventRetention.Milliseconds()
-	n, err := recordEvent.Run(ctx, s.rdb, []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)},
-		receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), ret,
-	).Int()
+	recKeys := []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)}
+	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), ret}
+	var rec *redis.Cmd
+	var ids *redis.StringSliceCmd
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		rec = recordEvent.EvalSha(ctx, p, recKeys, recArgs...)
+		if withDests {
+			ids = p.SMembers(ctx, s.kSourceDests(ev.SourceID))
+		}
+		return nil
+	})
+	if redis.HasErrorPrefix(rec.Err(), "NOSCRIPT") {
+		rec = recordEvent.Run(ctx, s.rdb, recKeys, recArgs...) // loads it
+	}
+	n, err := rec.Int()
 	if err != nil {
-		return false, fmt.Errorf("record event %s: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("record event %s: %w", ev.ID, err)
 	}
 	if n != 1 {
-		return false, nil
+		return false, nil, nil
+	}
+	var destIDs []string
+	if withDests {
+		if destIDs, err = ids.Result(); err != nil {
+			return false, nil, fmt.Errorf("list destinations of %s: %w", ev.SourceID, err)
+		}
 	}
 	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
-	ks := append([]string{s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
-	err = indexEvent.Run(ctx, s.rdb, ks, ev.ReceivedAt.UnixMilli(), ev.ID, "("+strconv.FormatInt(oldest, 10), ret).Err()
-	if err != nil {
-		return false, fmt.Errorf("index event %s: %w", ev.ID, err)
+	ixKeys := append([]string{s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
+	ixArgs := []any{ev.ReceivedAt.UnixMilli(), ev.ID, "(" + strconv.FormatInt(oldest, 10), ret}
+	var ix *redis.Cmd
+	var gets []*redis.StringCmd
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ix = indexEvent.EvalSha(ctx, p, ixKeys, ixArgs...)
+		gets = s.queueDestGets(ctx, p, destIDs)
+		return nil
+	})
+	if redis.HasErrorPrefix(ix.Err(), "NOSCRIPT") {
+		ix = indexEvent.Run(ctx, s.rdb, ixKeys, ixArgs...)
 	}
-	return true, nil
+	if err := ix.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return false, nil, fmt.Errorf("index event %s: %w", ev.ID, err)
+	}
+	dests, err := s.openDests(ev.TenantID, destIDs, gets)
+	if err != nil {
+		return false, nil, err
+	}
+	return true, dests, nil
 }
 
 // GetEvent loads an event with its payload. tenantID "" skips the ownership
