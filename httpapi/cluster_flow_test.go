@@ -8,12 +8,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -21,6 +24,7 @@ import (
 	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/internal/redisconn"
 	"github.com/hookshift/hookshift/internal/redistest"
+	"github.com/hookshift/hookshift/metrics"
 	"github.com/hookshift/hookshift/queue"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
@@ -80,6 +84,11 @@ func newClusterStack(t *testing.T, ack queue.DurableAck) (*stack, *redistest.Clu
 	return s, c, cc
 }
 
+// clusterRedis hands asynqmon the cluster client, as serve's sharedRedis does.
+type clusterRedis struct{ c redis.UniversalClient }
+
+func (r clusterRedis) MakeRedisClient() any { return r.c }
+
 // keyed counts a sink's requests by Idempotency-Key.
 func keyed(sk *sink) map[string]int {
 	out := map[string]int{}
@@ -105,7 +114,7 @@ func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) 
 // delivery, search by email across pages, the DLQ and its replay, and an
 // event replay with the same Idempotency-Key.
 func TestWholeFlowOnCluster(t *testing.T) {
-	s, c, _ := newClusterStack(t, queue.DurableAck{})
+	s, c, cc := newClusterStack(t, queue.DurableAck{})
 	var bFails atomic.Bool
 	bFails.Store(true)
 	okSink := newSink(t, nil)
@@ -193,6 +202,38 @@ func TestWholeFlowOnCluster(t *testing.T) {
 		s.waitStatus(tok, id, dB, "delivered", 20*time.Second)
 	}
 
+	// asynqmon and the metrics see every shard, on the cluster.
+	mon := &httpapi.Server{Store: s.store, Queue: s.queue, Engine: s.engine, RootToken: rootToken, Log: s.log,
+		MonitoringHandler: asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: clusterRedis{cc}, ReadOnly: true})}
+	monAPI := httptest.NewServer(mon.Handler(httpapi.Roles{API: true}))
+	defer monAPI.Close()
+	code, _, body := do(t, "GET", monAPI.URL+"/monitoring/api/queues", basicRoot)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.QueueCollector{Inspector: s.insp, Queues: queue.QueuesIn(cc, clusterShards), Ping: s.store.Ping})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("metrics on the cluster: %v", err)
+	}
+	var series strings.Builder
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				series.WriteString(l.GetValue() + " ")
+			}
+			if mf.GetName() == "hookshift_redis_up" && m.GetGauge().GetValue() != 1 {
+				t.Fatal("hookshift_redis_up is not 1 on the cluster")
+			}
+		}
+	}
+	for _, q := range queue.QueuesFor(clusterShards) {
+		if code != 200 || !strings.Contains(body, `"`+q+`"`) {
+			t.Fatalf("asynqmon on the cluster: %d, queue %s missing: %.300s", code, q, body)
+		}
+		if !strings.Contains(series.String(), q+" ") {
+			t.Fatalf("metrics miss queue %s: %s", q, series.String())
+		}
+	}
+
 	// An event replayed to a: the same Idempotency-Key again.
 	s.mustCall(202, "POST", "/v1/events/"+ids[3]+"/replay", tok, map[string]any{"destination_id": dA})
 	key := queue.DeliveryTaskID(ids[3], dA)
@@ -221,8 +262,7 @@ func post(s *stack, src, secret, id string, body []byte) (int, map[string]any) {
 // SIGKILL a master under a steady stream of webhooks, with
 // HOOKSHIFT_ACK_REPLICAS=1: after its replica takes over, every event that
 // was answered 2xx is delivered. (Without durable acknowledgement a task
-// still in the killed master's replication buffer can be lost: a run with
-// ACK_REPLICAS=0 lost 2 of 110 acknowledged events.)
+// still in the killed master's replication buffer can be lost.)
 func TestClusterMasterKilledUnderLoad(t *testing.T) {
 	s, c, _ := newClusterStack(t, queue.DurableAck{Replicas: 1, Timeout: time.Second})
 	sk := newSink(t, nil)

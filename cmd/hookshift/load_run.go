@@ -336,9 +336,10 @@ func loadDrain(ctx context.Context, sk *loadSink, samples []loadSample, timeout 
 // (no workers: the tasks stay queued), or timeout.
 func loadSettle(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration) (bool, int) {
 	insp := asynq.NewInspectorFromRedisClient(rdb)
+	qs := append([]string{queue.QueueIngest}, queue.DeliveryQueuesIn(rdb, 1)...) // every delivery shard there is
 	count := func() int {
 		n := 0
-		for _, q := range []string{queue.QueueIngest, queue.QueueDelivery} {
+		for _, q := range qs {
 			if qi, err := insp.GetQueueInfo(q); err == nil {
 				n += qi.Pending + qi.Active + qi.Scheduled + qi.Retry
 			}
