@@ -65,34 +65,28 @@ func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // deliver is one run of a delivery task.
 func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID string, p DeliveryPayload, final bool) error {
 
-	ev, err := d.Store.GetEvent(ctx, "", p.EventID)
-	if errors.Is(err, store.ErrNotFound) {
+	// One round trip reads the event, the destination (afresh: a change is
+	// seen by the next attempt), the delivery's state and the health.
+	in, err := d.Store.LoadDelivery(ctx, p.EventID, p.DestinationID)
+	switch {
+	case errors.Is(err, store.ErrEventNotFound):
 		log.Warn().Msg("event expired before delivery")
 		return permanent("event no longer stored (past its retention)")
-	}
-	if err != nil {
-		return &waitError{reason: err.Error(), after: infraWait}
-	}
-	dest, err := d.Store.GetDestination(ctx, "", p.DestinationID)
-	if errors.Is(err, store.ErrNotFound) {
+	case errors.Is(err, store.ErrDestinationNotFound):
 		_ = d.Store.SetDeliveryStatus(ctx, p.EventID, p.DestinationID, store.StatusCancelled)
 		log.Info().Msg("destination deleted; delivery cancelled")
 		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
-	prev, err := d.Store.InitDelivery(ctx, p.EventID, p.DestinationID)
-	if err != nil {
-		return &waitError{reason: err.Error(), after: infraWait}
-	}
+	ev, dest, prev := in.Event, in.Destination, in.Delivery
 	// The attempt number is the delivery's own count, so a dead letter run
 	// again (whose asynq retry count stays where it was) logs the truth.
 	number := prev.AttemptCount + 1
 	log = log.With().Int("attempt", number).Logger()
 	if !dest.Disabled {
 		// A dead letter (status failed) that runs again was run by hand.
-		if err := d.admit(ctx, dest, prev.Status == store.StatusFailed); err != nil {
+		if err := d.admit(ctx, dest, in.Health, prev.Status == store.StatusFailed); err != nil {
 			log.Debug().Err(err).Msg("delivery waits")
 			return err
 		}
@@ -108,7 +102,7 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 		// Without the record the attempt must not count: try again soon.
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
-	d.afterSend(ctx, log, ev, dest, c.Outcome)
+	d.afterSend(ctx, log, ev, dest, in.Health, c.Outcome)
 	if status == StatusFailed {
 		d.Alerts.Raise(ctx, ev, dest, rules.AlertDeadLettered, c.Reason)
 	}
@@ -135,8 +129,8 @@ func (d *Deliverer) attempt(ctx context.Context, ev store.Event, dest store.Dest
 
 // afterSend folds the outcome into the destination's health and disables a
 // destination that answered 410 or has failed for too long.
-func (d *Deliverer) afterSend(ctx context.Context, log zerolog.Logger, ev store.Event, dest store.Destination, o outbound.Outcome) {
-	reason := d.noteHealth(ctx, ev, dest, o)
+func (d *Deliverer) afterSend(ctx context.Context, log zerolog.Logger, ev store.Event, dest store.Destination, h store.Health, o outbound.Outcome) {
+	reason := d.noteHealth(ctx, ev, dest, h, o)
 	if o.Disable {
 		reason = "destination answered 410 Gone"
 	}

@@ -29,7 +29,9 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return permanent(fmt.Sprintf("ingest task is not valid JSON: %v", err))
 	}
 	log := f.Log.With().Str("event_id", p.EventID).Str("source_id", p.SourceID).Str("event_type", p.Type).Logger()
-	fresh, err := f.Store.RecordEvent(ctx, store.Event{
+	// The event is recorded and the source's destinations read in two
+	// round trips (the reads ride along with the writes).
+	fresh, dests, err := f.Store.RecordEventForFanOut(ctx, store.Event{
 		ID: p.EventID, TenantID: p.TenantID, SourceID: p.SourceID, ProviderID: p.ProviderID,
 		Type: p.Type, ReceivedAt: p.ReceivedAt, Payload: p.Body,
 	}, p.Receipt, inbound.SearchKeys(p.Body))
@@ -41,24 +43,30 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info().Msg("duplicate event dropped at fan-out")
 		return nil
 	}
-	dests, err := f.Store.ListDestinations(ctx, p.TenantID, p.SourceID)
+	// One script call makes every delivery's record (or finds it, for a
+	// task run again), then the deliveries still to do are enqueued together.
+	targets := rules.Targets(dests, p.Type)
+	ids := make([]string, len(targets))
+	for i, d := range targets {
+		ids[i] = d.ID
+	}
+	states, err := f.Store.InitDeliveries(ctx, p.EventID, ids)
 	if err != nil {
 		return err
 	}
-	n := 0
-	for _, d := range rules.Targets(dests, p.Type) {
-		del, err := f.Store.InitDelivery(ctx, p.EventID, d.ID)
-		if err != nil {
-			return err
-		}
-		if store.Terminal(del.Status) {
+	todo := make([]DeliveryPayload, 0, len(targets))
+	for i, d := range targets {
+		if store.Terminal(states[i].Status) {
 			continue // done by an earlier run of this task
 		}
-		if err := f.Client.EnqueueDelivery(ctx, DeliveryFor(p.EventID, p.Type, d), ""); err != nil {
+		todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
+	}
+	if len(todo) > 0 {
+		if err := f.Client.EnqueueDeliveries(ctx, todo); err != nil {
 			return err
 		}
-		n++
 	}
+	n := len(todo)
 	log.Info().Int("deliveries", n).Msg("event recorded")
 	return nil
 }

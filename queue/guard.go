@@ -52,11 +52,8 @@ const maxInlineWait = time.Second
 // attempt. A dead letter run again by hand (from /monitoring/ or the DLQ
 // API) is the operator asking to try now: an open circuit lets it through as
 // the probe, so "Run now" does send.
-func (d *Deliverer) admit(ctx context.Context, dest store.Destination, byHand bool) error {
-	h, err := d.Store.GetHealth(ctx, dest.ID)
-	if err != nil {
-		return &waitError{reason: err.Error(), after: infraWait}
-	}
+// h is the destination's health as read with the delivery (LoadDelivery).
+func (d *Deliverer) admit(ctx context.Context, dest store.Destination, h store.Health, byHand bool) error {
 	now := d.now()
 	switch circuit := h.Circuit(now); {
 	case byHand && circuit != "closed":
@@ -126,10 +123,17 @@ func (d *Deliverer) ranEarly(ctx context.Context) bool {
 // alert when the circuit opens or closes. Only transient failures count
 // against it (a 4xx is about the event, a 429 about our pace); a success
 // closes the circuit. It returns a reason when the destination has failed
-// for so long that it should be disabled.
-func (d *Deliverer) noteHealth(ctx context.Context, ev store.Event, dest store.Destination, o outbound.Outcome) (disable string) {
+// for so long that it should be disabled. before is the health read with
+// the delivery: a success on a destination that was healthy then has
+// nothing to clear, so it writes nothing (the hot path's most common case).
+// A failure another worker records meanwhile is then cleared by the next
+// success instead of this one; the run's count is approximate under
+// concurrency anyway, and the threshold counts consecutive failures.
+func (d *Deliverer) noteHealth(ctx context.Context, ev store.Event, dest store.Destination, before store.Health, o outbound.Outcome) (disable string) {
 	var ok bool
 	switch {
+	case o.Kind == outbound.Delivered && before == (store.Health{}):
+		return ""
 	case o.Kind == outbound.Delivered:
 		ok = true
 	case o.Kind == outbound.Retry && o.StatusCode != 429:

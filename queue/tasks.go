@@ -245,6 +245,27 @@ func (c *Client) EnqueueDelivery(ctx context.Context, p DeliveryPayload, taskID 
 	return c.EnqueueDeliveryIn(ctx, p, taskID, 0)
 }
 
+// EnqueueDeliveries enqueues an event's deliveries together: asynq's client
+// has no pipeline, so each enqueue (one script call) runs on its own
+// connection at the same time, and the fan-out waits one round trip instead
+// of one per destination. Every enqueue is tried; the errors are joined.
+func (c *Client) EnqueueDeliveries(ctx context.Context, ps []DeliveryPayload) error {
+	if len(ps) == 1 {
+		return c.EnqueueDelivery(ctx, ps[0], "")
+	}
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.EnqueueDelivery(ctx, p, "")
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // EnqueueDeliveryIn is EnqueueDelivery to run after delay: a paced replay
 // keeps its pace in Redis, so it survives the process that started it.
 func (c *Client) EnqueueDeliveryIn(ctx context.Context, p DeliveryPayload, taskID string, delay time.Duration) error {

@@ -52,6 +52,10 @@ func TestStoreOnCluster(t *testing.T) {
 		"ConfigAcrossSlots":                          TestConfigAcrossSlots,
 		"DeliveriesAndAttempts":                      TestDeliveriesAndAttempts,
 		"VersionsAndSessions":                        TestVersionsAndSessions,
+		"LoadDelivery":                               TestLoadDelivery,
+		"InitDeliveries":                             TestInitDeliveries,
+		"RecordEventForFanOut":                       TestRecordEventForFanOut,
+		"EventPayloadStoredCompressed":               TestEventPayloadStoredCompressed,
 	} {
 		t.Run(name, f)
 	}

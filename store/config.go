@@ -218,14 +218,21 @@ func (s *Store) CreateDestination(ctx context.Context, d Destination, max int) e
 // GetDestination loads a destination with its secrets opened. tenantID ""
 // skips the ownership check (workers act for every tenant).
 func (s *Store) GetDestination(ctx context.Context, tenantID, id string) (Destination, error) {
-	var rec destRecord
-	if err := s.getJSON(ctx, s.kDest(id), &rec); err != nil {
-		return Destination{}, err
-	}
-	if tenantID != "" && rec.TenantID != tenantID {
+	raw, err := s.rdb.Get(ctx, s.kDest(id)).Result()
+	if errors.Is(err, redis.Nil) {
 		return Destination{}, ErrNotFound
 	}
-	return s.openDest(rec)
+	if err != nil {
+		return Destination{}, fmt.Errorf("get destination %s: %w", id, err)
+	}
+	d, err := s.openDestRaw(id, raw)
+	if err != nil {
+		return Destination{}, err
+	}
+	if tenantID != "" && d.TenantID != tenantID {
+		return Destination{}, ErrNotFound
+	}
+	return d, nil
 }
 
 func (s *Store) openDest(rec destRecord) (Destination, error) {
@@ -260,34 +267,43 @@ func (s *Store) loadDests(ctx context.Context, tenantID string, ids []string) ([
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	// One GET each in one pipeline: destinations live in slots of their own,
-	// and a cluster client splits a pipeline by node (MGET would be refused).
-	cmds := make([]*redis.StringCmd, len(ids))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.Get(ctx, s.kDest(id))
-		}
+	var cmds []*redis.StringCmd
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmds = s.queueDestGets(ctx, p, ids)
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("load destinations: %w", err)
+	return s.openDests(tenantID, ids, cmds)
+}
+
+// queueDestGets queues one GET per destination on p: destinations live in
+// slots of their own, and a cluster client splits a pipeline by node (MGET
+// would be refused).
+func (s *Store) queueDestGets(ctx context.Context, p redis.Pipeliner, ids []string) []*redis.StringCmd {
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = p.Get(ctx, s.kDest(id))
 	}
+	return cmds
+}
+
+// openDests decodes the destinations queueDestGets read, skipping one
+// deleted meanwhile or of another tenant, ordered by creation.
+func (s *Store) openDests(tenantID string, ids []string, cmds []*redis.StringCmd) ([]Destination, error) {
 	out := make([]Destination, 0, len(cmds))
-	for _, c := range cmds {
+	for i, c := range cmds {
 		str, err := c.Result()
-		if err != nil {
+		if errors.Is(err, redis.Nil) {
 			continue // deleted meanwhile
 		}
-		var rec destRecord
-		if err := json.Unmarshal([]byte(str), &rec); err != nil {
-			return nil, fmt.Errorf("decode destination: %w", err)
+		if err != nil {
+			return nil, fmt.Errorf("load destinations: %w", err)
 		}
-		if tenantID != "" && rec.TenantID != tenantID {
-			continue
-		}
-		d, err := s.openDest(rec)
+		d, err := s.openDestRaw(ids[i], str)
 		if err != nil {
 			return nil, err
+		}
+		if tenantID != "" && d.TenantID != tenantID {
+			continue
 		}
 		out = append(out, d)
 	}

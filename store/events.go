@@ -50,14 +50,14 @@ func (s *Store) SeenMany(ctx context.Context, ids []string) ([]bool, error) {
 // the same result.
 //
 // KEYS[1] dedupe marker, KEYS[2] event (both {e:ID}). ARGV[1] receipt,
-// ARGV[2] dedupe window ms, ARGV[3] meta, ARGV[4] payload, ARGV[5] retention
-// ms. Returns 1 when recorded by this receipt, 0 for another's.
+// ARGV[2] dedupe window ms, ARGV[3] the event record (encodeEventRecord:
+// meta and compressed payload in one string), ARGV[4] retention ms. Returns
+// 1 when recorded by this receipt, 0 for another's.
 var recordEvent = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('HSET', KEYS[2], 'meta', ARGV[3], 'payload', ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 return 1
 `)
 
@@ -89,34 +89,108 @@ return 0
 // the task's retry (same receipt) finishes the job. Search skips an index
 // entry whose event is gone, so the other order would be safe too.
 func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys) (bool, error) {
+	fresh, _, err := s.recordEvent(ctx, ev, receipt, keys, false)
+	return fresh, err
+}
+
+// RecordEventForFanOut is RecordEvent followed by ListDestinations of the
+// event's source, in two round trips instead of four: the source's
+// destination ids are read beside the record, and the destinations beside
+// the index write. dests is nil when the event was not fresh.
+func (s *Store) RecordEventForFanOut(ctx context.Context, ev Event, receipt string, keys SearchKeys) (fresh bool, dests []Destination, err error) {
+	return s.recordEvent(ctx, ev, receipt, keys, true)
+}
+
+func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys, withDests bool) (bool, []Destination, error) {
 	payload := ev.Payload
 	ev.Payload = nil
 	meta, err := json.Marshal(ev)
 	if err != nil {
-		return false, fmt.Errorf("encode event: %w", err)
+		return false, nil, fmt.Errorf("encode event: %w", err)
+	}
+	stored, err := encodePayload(payload)
+	if err != nil {
+		return false, nil, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
 	}
 	ret := s.opts.EventRetention.Milliseconds()
-	n, err := recordEvent.Run(ctx, s.rdb, []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)},
-		receipt, s.opts.DedupeWindow.Milliseconds(), meta, []byte(payload), ret,
-	).Int()
+	recKeys := []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)}
+	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), ret}
+	var rec *redis.Cmd
+	var ids *redis.StringSliceCmd
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		rec = recordEvent.EvalSha(ctx, p, recKeys, recArgs...)
+		if withDests {
+			ids = p.SMembers(ctx, s.kSourceDests(ev.SourceID))
+		}
+		return nil
+	})
+	if redis.HasErrorPrefix(rec.Err(), "NOSCRIPT") {
+		rec = recordEvent.Run(ctx, s.rdb, recKeys, recArgs...) // loads it
+	}
+	n, err := rec.Int()
 	if err != nil {
-		return false, fmt.Errorf("record event %s: %w", ev.ID, err)
+		return false, nil, fmt.Errorf("record event %s: %w", ev.ID, err)
 	}
 	if n != 1 {
-		return false, nil
+		return false, nil, nil
+	}
+	var destIDs []string
+	if withDests {
+		if destIDs, err = ids.Result(); err != nil {
+			return false, nil, fmt.Errorf("list destinations of %s: %w", ev.SourceID, err)
+		}
 	}
 	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
-	ks := append([]string{s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
-	err = indexEvent.Run(ctx, s.rdb, ks, ev.ReceivedAt.UnixMilli(), ev.ID, "("+strconv.FormatInt(oldest, 10), ret).Err()
-	if err != nil {
-		return false, fmt.Errorf("index event %s: %w", ev.ID, err)
+	ixKeys := append([]string{s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
+	ixArgs := []any{ev.ReceivedAt.UnixMilli(), ev.ID, "(" + strconv.FormatInt(oldest, 10), ret}
+	var ix *redis.Cmd
+	var gets []*redis.StringCmd
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ix = indexEvent.EvalSha(ctx, p, ixKeys, ixArgs...)
+		gets = s.queueDestGets(ctx, p, destIDs)
+		return nil
+	})
+	if redis.HasErrorPrefix(ix.Err(), "NOSCRIPT") {
+		ix = indexEvent.Run(ctx, s.rdb, ixKeys, ixArgs...)
 	}
-	return true, nil
+	if err := ix.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return false, nil, fmt.Errorf("index event %s: %w", ev.ID, err)
+	}
+	dests, err := s.openDests(ev.TenantID, destIDs, gets)
+	if err != nil {
+		return false, nil, err
+	}
+	return true, dests, nil
 }
 
 // GetEvent loads an event with its payload. tenantID "" skips the ownership
 // check.
 func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (Event, error) {
+	raw, err := s.rdb.Get(ctx, s.kEvent(id)).Bytes()
+	var ev Event
+	switch {
+	case errors.Is(err, redis.Nil):
+		return Event{}, ErrNotFound
+	case isWrongType(err):
+		ev, err = s.getEventHash(ctx, id)
+	case err == nil:
+		ev, err = decodeEventRecord(id, raw)
+	default:
+		err = fmt.Errorf("get event %s: %w", id, err)
+	}
+	if err != nil {
+		return Event{}, err
+	}
+	if tenantID != "" && ev.TenantID != tenantID {
+		return Event{}, ErrNotFound
+	}
+	return ev, nil
+}
+
+// getEventHash reads an event stored as a hash of meta and payload, the form
+// written before events became one string (kept for the retention of events
+// recorded before the upgrade).
+func (s *Store) getEventHash(ctx context.Context, id string) (Event, error) {
 	vals, err := s.rdb.HMGet(ctx, s.kEvent(id), "meta", "payload").Result()
 	if err != nil {
 		return Event{}, fmt.Errorf("get event %s: %w", id, err)
@@ -129,11 +203,12 @@ func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (Event, error
 	if err := json.Unmarshal([]byte(meta), &ev); err != nil {
 		return Event{}, fmt.Errorf("decode event %s: %w", id, err)
 	}
-	if tenantID != "" && ev.TenantID != tenantID {
-		return Event{}, ErrNotFound
-	}
 	if p, ok := vals[1].(string); ok {
-		ev.Payload = json.RawMessage(p)
+		b, err := decodePayload([]byte(p))
+		if err != nil {
+			return Event{}, fmt.Errorf("event %s: %w", id, err)
+		}
+		ev.Payload = json.RawMessage(b)
 	}
 	return ev, nil
 }
@@ -148,30 +223,64 @@ func (s *Store) ListEvents(ctx context.Context, tenantID string, limit int, curs
 	return s.SearchEvents(ctx, tenantID, EventFilter{}, limit, cursor)
 }
 
-// initDelivery creates a delivery in the pending state unless it exists, and
-// returns its status.
-var initDelivery = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then return cur end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return ARGV[2]
+// initDeliveries creates each named delivery of an event in the pending
+// state unless it exists, and returns every delivery's state, in one step on
+// the event's slot.
+//
+// KEYS[1] the event's deliveries hash ({e:ID}). ARGV[1] retention ms,
+// ARGV[2] the pending record, ARGV[3..] destination ids. Returns the stored
+// record of each destination id, in order.
+var initDeliveries = redis.NewScript(`
+local out = {}
+local created = false
+for i = 3, #ARGV do
+  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+  if not cur then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
+    created = true
+    cur = ARGV[2]
+  end
+  out[#out + 1] = cur
+end
+if created then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return out
 `)
 
 // InitDelivery makes sure a delivery record exists for the event and
 // destination, and returns it. A fan-out that runs twice sees the first run's
 // record and can tell a finished delivery from one still to do.
 func (s *Store) InitDelivery(ctx context.Context, eventID, destID string) (Delivery, error) {
-	d := Delivery{DestinationID: destID, Status: StatusPending, UpdatedAt: s.now()}
-	b, _ := json.Marshal(d)
-	res, err := initDelivery.Run(ctx, s.rdb, []string{s.kDeliveries(eventID)}, destID, b, s.opts.EventRetention.Milliseconds()).Text()
+	ds, err := s.InitDeliveries(ctx, eventID, []string{destID})
 	if err != nil {
-		return Delivery{}, fmt.Errorf("init delivery %s/%s: %w", eventID, destID, err)
+		return Delivery{}, err
 	}
-	if err := json.Unmarshal([]byte(res), &d); err != nil {
-		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
+	return ds[0], nil
+}
+
+// InitDeliveries is InitDelivery for every destination of an event at once:
+// one script call, whatever the number of destinations. The result is in the
+// order of destIDs.
+func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []string) ([]Delivery, error) {
+	if len(destIDs) == 0 {
+		return nil, nil
 	}
-	return d, nil
+	pending, _ := json.Marshal(storedDelivery{Status: StatusPending, UpdatedAt: s.now()})
+	args := make([]any, 0, 2+len(destIDs))
+	args = append(args, s.opts.EventRetention.Milliseconds(), pending)
+	for _, id := range destIDs {
+		args = append(args, id)
+	}
+	res, err := initDeliveries.Run(ctx, s.rdb, []string{s.kDeliveries(eventID)}, args...).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("init deliveries of %s: %w", eventID, err)
+	}
+	out := make([]Delivery, len(destIDs))
+	for i, r := range res {
+		if out[i], err = decodeDelivery(destIDs[i], []byte(r)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // maxAttemptsKept bounds the attempt log of one delivery (replays add more).
@@ -185,8 +294,7 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 	if err != nil {
 		return fmt.Errorf("encode attempt: %w", err)
 	}
-	d := Delivery{DestinationID: destID, Status: status, AttemptCount: a.Number, LastError: a.Error, UpdatedAt: s.now()}
-	db, _ := json.Marshal(d)
+	db := encodeDelivery(Delivery{Status: status, AttemptCount: a.Number, LastError: a.Error, UpdatedAt: s.now()})
 	ret := s.opts.EventRetention
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
@@ -203,8 +311,13 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 	if err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
-	if err := s.indexFailed(ctx, eventID, destID, status, false); err != nil {
-		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
+	// A first attempt has nothing to take out of the failed index: only an
+	// attempt's failure (or a replay putting a failed delivery back) enters
+	// a delivery there, so that round trip is spared on the hot path.
+	if a.Number > 1 {
+		if err := s.indexFailed(ctx, eventID, destID, status, false); err != nil {
+			return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
+		}
 	}
 	return nil
 }
@@ -217,7 +330,7 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 		return err
 	}
 	cur.DestinationID, cur.Status, cur.UpdatedAt = destID, status, s.now()
-	b, _ := json.Marshal(cur)
+	b := encodeDelivery(cur)
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
 	}
@@ -250,15 +363,15 @@ func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool,
 			if err != nil {
 				return err
 			}
-			var d Delivery
-			if err := json.Unmarshal(b, &d); err != nil {
-				return fmt.Errorf("decode delivery: %w", err)
+			d, err := decodeDelivery(destID, b)
+			if err != nil {
+				return err
 			}
 			if d.Status != StatusFailed {
 				return nil
 			}
 			d.Status, d.UpdatedAt = StatusPending, s.now()
-			nb, _ := json.Marshal(d)
+			nb := encodeDelivery(d)
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, key, destID, nb)
 				p.PExpire(ctx, key, s.opts.EventRetention)
@@ -312,11 +425,7 @@ func (s *Store) deliveryState(ctx context.Context, eventID, destID string) (Deli
 	if err != nil {
 		return Delivery{}, fmt.Errorf("get delivery %s/%s: %w", eventID, destID, err)
 	}
-	var d Delivery
-	if err := json.Unmarshal(b, &d); err != nil {
-		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
-	}
-	return d, nil
+	return decodeDelivery(destID, b)
 }
 
 // Deliveries returns every delivery of an event with its attempts, ordered
@@ -328,9 +437,9 @@ func (s *Store) Deliveries(ctx context.Context, eventID string) ([]Delivery, err
 	}
 	out := make([]Delivery, 0, len(m))
 	for destID, v := range m {
-		var d Delivery
-		if err := json.Unmarshal([]byte(v), &d); err != nil {
-			return nil, fmt.Errorf("decode delivery: %w", err)
+		d, err := decodeDelivery(destID, []byte(v))
+		if err != nil {
+			return nil, err
 		}
 		raw, err := s.rdb.LRange(ctx, s.kAttempts(eventID, destID), 0, -1).Result()
 		if err != nil {

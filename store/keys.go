@@ -37,7 +37,7 @@ import (
 //	P{d:ID}:alert:TYPE:held            hash  held-back alerts: count, last event_id and reason
 //
 //	slot {e:EVENT}: an event with its dedupe marker, deliveries and attempts
-//	P{e:ID}:event                      hash  meta and payload, for the event retention
+//	P{e:ID}:event                      str   meta and zstd payload (encoding.go), for the event retention
 //	P{e:ID}:dedupe                     str   receipt that recorded the event, for the dedupe window
 //	P{e:ID}:deliveries                 hash  delivery state per destination
 //	P{e:ID}:attempts:DEST              list  attempts of one delivery

@@ -259,26 +259,39 @@ func (s *Store) SearchEvents(ctx context.Context, tenantID string, f EventFilter
 	}
 
 	pipe := s.rdb.Pipeline()
-	metas := make([]*redis.StringCmd, 0, len(matches)/2)
+	recs := make([]*redis.StringCmd, 0, len(matches)/2)
 	for i := 0; i < len(matches); i += 2 {
-		metas = append(metas, pipe.HGet(ctx, s.kEvent(matches[i].(string)), "meta"))
+		recs = append(recs, pipe.Get(ctx, s.kEvent(matches[i].(string))))
 	}
-	if len(metas) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, "", fmt.Errorf("search events: %w", err)
-		}
+	if len(recs) > 0 {
+		_, _ = pipe.Exec(ctx) // each command's error is looked at below
 	}
-	out := make([]Event, 0, len(metas))
-	for _, m := range metas {
-		meta, err := m.Result()
-		if errors.Is(err, redis.Nil) {
+	out := make([]Event, 0, len(recs))
+	for i, r := range recs {
+		id := matches[2*i].(string)
+		raw, err := r.Bytes()
+		var meta []byte
+		switch {
+		case errors.Is(err, redis.Nil):
 			continue // expired between the index and the read
-		}
-		if err != nil {
+		case isWrongType(err): // stored as a hash, before events were one string
+			m, herr := s.rdb.HGet(ctx, s.kEvent(id), "meta").Bytes()
+			if errors.Is(herr, redis.Nil) {
+				continue
+			}
+			if herr != nil {
+				return nil, "", fmt.Errorf("search events: %w", herr)
+			}
+			meta = m
+		case err != nil:
 			return nil, "", fmt.Errorf("search events: %w", err)
+		default:
+			if meta, _, err = splitEventRecord(id, raw); err != nil {
+				return nil, "", fmt.Errorf("search events: %w", err)
+			}
 		}
 		var ev Event
-		if err := json.Unmarshal([]byte(meta), &ev); err != nil {
+		if err := json.Unmarshal(meta, &ev); err != nil {
 			return nil, "", fmt.Errorf("decode event: %w", err)
 		}
 		if ev.TenantID != tenantID {

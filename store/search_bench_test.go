@@ -77,6 +77,10 @@ func benchSearchAt(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	ixSHA, err := indexEvent.Load(ctx, rdb).Result()
+	if err != nil {
+		b.Fatal(err)
+	}
 	const batch = 2000
 	for lo := 0; lo < n; lo += batch {
 		pipe := rdb.Pipeline()
@@ -87,11 +91,12 @@ func benchSearchAt(b *testing.B, n int) {
 			ev := Event{ID: id(i), TenantID: "ten_bench", SourceID: "src_" + strconv.Itoa(i%2), ProviderID: "msg_" + strconv.Itoa(i),
 				Type: shape.typ(i), ReceivedAt: base.Add(time.Duration(i) * spacing)}
 			meta := mustJSON(b, ev)
-			keys := append([]string{st.kDedupe(ev.ID), st.kEvent(ev.ID), st.kTenantEvents(ev.TenantID)},
+			pipe.EvalSha(ctx, sha, []string{st.kDedupe(ev.ID), st.kEvent(ev.ID)}, "rcpt", st.opts.DedupeWindow.Milliseconds(),
+				encodeEventRecord([]byte(meta), []byte(fmt.Sprintf(benchPayload, pay, cus, email, pay))), st.opts.EventRetention.Milliseconds())
+			keys := append([]string{st.kTenantEvents(ev.TenantID)},
 				st.indexKeys(ev, SearchKeys{CustomerID: cus, Email: email, PaymentIDs: []string{pay}})...)
-			pipe.EvalSha(ctx, sha, keys, "rcpt", st.opts.DedupeWindow.Milliseconds(), meta,
-				fmt.Sprintf(benchPayload, pay, cus, email, pay), st.opts.EventRetention.Milliseconds(),
-				ev.ReceivedAt.UnixMilli(), ev.ID, "("+strconv.FormatInt(clk.Now().Add(-st.opts.EventRetention).UnixMilli(), 10))
+			pipe.EvalSha(ctx, ixSHA, keys, ev.ReceivedAt.UnixMilli(), ev.ID,
+				"("+strconv.FormatInt(clk.Now().Add(-st.opts.EventRetention).UnixMilli(), 10), st.opts.EventRetention.Milliseconds())
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			b.Fatal(err)

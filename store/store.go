@@ -37,6 +37,7 @@ type Store struct {
 	rdb    redis.UniversalClient
 	sealer *Sealer
 	opts   Options
+	dests  destCache // decoded destination records (delivery_read.go)
 }
 
 // New returns a Store on rdb that seals secrets with sealer.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -27,9 +26,9 @@ func (s *Store) DeliveryStates(ctx context.Context, eventIDs []string) (map[stri
 	}
 	out := make(map[string][]Delivery, len(eventIDs))
 	for i, id := range eventIDs {
-		for _, v := range cmds[i].Val() {
-			var d Delivery
-			if err := json.Unmarshal([]byte(v), &d); err != nil {
+		for destID, v := range cmds[i].Val() {
+			d, err := decodeDelivery(destID, []byte(v))
+			if err != nil {
 				return nil, fmt.Errorf("decode delivery of %s: %w", id, err)
 			}
 			out[id] = append(out[id], d)

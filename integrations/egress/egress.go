@@ -217,6 +217,10 @@ func (p Policy) Client(timeout time.Duration) *http.Client {
 			return p.checkDial(g, network, address)
 		},
 	}
+	// The idle limits: a worker runs up to --concurrency deliveries at once,
+	// often to one host (a merchant's DataFast or Slack); keep that many
+	// alive, or each delivery past the limit dials (and TLS-handshakes)
+	// anew. Idle connections still close after IdleConnTimeout.
 	transport := &http.Transport{
 		Proxy:                  nil,
 		DialContext:            dialer.DialContext,
@@ -224,8 +228,8 @@ func (p Policy) Client(timeout time.Duration) *http.Client {
 		TLSHandshakeTimeout:    5 * time.Second,
 		ResponseHeaderTimeout:  timeout,
 		ExpectContinueTimeout:  1 * time.Second,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    4,
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    256,
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
 	}

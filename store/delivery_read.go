@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrEventNotFound and ErrDestinationNotFound tell LoadDelivery's callers
+// which half of a delivery is gone; both are ErrNotFound.
+var (
+	ErrEventNotFound       = fmt.Errorf("event %w", ErrNotFound)
+	ErrDestinationNotFound = fmt.Errorf("destination %w", ErrNotFound)
+)
+
+// DeliveryInputs is everything one delivery attempt reads before it sends.
+type DeliveryInputs struct {
+	Event       Event
+	Destination Destination
+	Delivery    Delivery // state before this attempt; pending with no attempts when none is stored
+	Health      Health   // the destination's health; zero when healthy
+}
+
+// LoadDelivery reads an event, a destination, the delivery's state and the
+// destination's health in one pipelined round trip (four reads on two slots:
+// a cluster client splits the pipeline by node). Every value is read afresh,
+// so a change to the destination is seen by the next attempt; only the
+// decoding of an unchanged destination record is reused (destCache).
+func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (DeliveryInputs, error) {
+	var ev, dest, del, health *redis.StringCmd
+	// The error of the pipeline is the first command's; each is looked at
+	// on its own below.
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ev = p.Get(ctx, s.kEvent(eventID))
+		dest = p.Get(ctx, s.kDest(destID))
+		del = p.HGet(ctx, s.kDeliveries(eventID), destID)
+		health = p.Get(ctx, s.kHealth(destID))
+		return nil
+	})
+	var in DeliveryInputs
+	raw, err := ev.Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return in, ErrEventNotFound
+	case isWrongType(err):
+		in.Event, err = s.getEventHash(ctx, eventID)
+	case err == nil:
+		in.Event, err = decodeEventRecord(eventID, raw)
+	default:
+		err = fmt.Errorf("load delivery %s/%s: %w", eventID, destID, err)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return in, ErrEventNotFound
+	}
+	if err != nil {
+		return in, err
+	}
+	for _, c := range []*redis.StringCmd{dest, del, health} {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return in, fmt.Errorf("load delivery %s/%s: %w", eventID, destID, err)
+		}
+	}
+	rawDest, err := dest.Result()
+	if errors.Is(err, redis.Nil) {
+		return in, ErrDestinationNotFound
+	}
+	if in.Destination, err = s.openDestRaw(destID, rawDest); err != nil {
+		return in, err
+	}
+	in.Delivery = Delivery{DestinationID: destID, Status: StatusPending}
+	if b, err := del.Bytes(); err == nil {
+		if in.Delivery, err = decodeDelivery(destID, b); err != nil {
+			return in, err
+		}
+	}
+	if b, err := health.Bytes(); err == nil {
+		if err := json.Unmarshal(b, &in.Health); err != nil {
+			return in, fmt.Errorf("decode health of %s: %w", destID, err)
+		}
+	}
+	return in, nil
+}
+
+// destCacheMax bounds the decoded destinations a Store keeps; past it the
+// cache starts again empty (a worker serving more destinations than this
+// decodes some twice, nothing worse).
+const destCacheMax = 10_000
+
+// destCache keeps the decoded form of each destination record keyed by the
+// record's exact stored bytes. A worker reads the record on every delivery
+// anyway (one GET inside a pipeline it makes regardless); what it saves is
+// the AES-GCM open and two JSON decodes when the bytes have not changed. Any
+// save changes the bytes (updated_at, the sealed nonce), so nothing stale is
+// ever returned.
+type destCache struct {
+	mu sync.Mutex
+	m  map[string]cachedDest
+}
+
+type cachedDest struct {
+	raw  string
+	dest Destination
+}
+
+// openDestRaw decodes the stored destination record of id, reusing the last
+// decoding of the same bytes. The maps are copied, so a caller may change
+// its copy.
+func (s *Store) openDestRaw(id, raw string) (Destination, error) {
+	c := &s.dests
+	c.mu.Lock()
+	hit, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && hit.raw == raw {
+		return cloneDest(hit.dest), nil
+	}
+	var rec destRecord
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+		return Destination{}, fmt.Errorf("decode destination %s: %w", id, err)
+	}
+	d, err := s.openDest(rec)
+	if err != nil {
+		return Destination{}, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= destCacheMax {
+		c.m = make(map[string]cachedDest)
+	}
+	c.m[id] = cachedDest{raw: raw, dest: d}
+	c.mu.Unlock()
+	return cloneDest(d), nil
+}
+
+func cloneDest(d Destination) Destination {
+	d.Config, d.Headers, d.Env = maps.Clone(d.Config), maps.Clone(d.Headers), maps.Clone(d.Env)
+	if d.Transform != nil {
+		t := *d.Transform
+		d.Transform = &t
+	}
+	return d
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+)
+
+// LoadDelivery reads what an attempt needs in one go, says which half of a
+// delivery is gone, and reads a delivery record in the form written before
+// records dropped their destination id and attempts.
+func TestLoadDelivery(t *testing.T) {
+	s, rdb, _ := newTestStore(t, time.Hour)
+	sealer, err := NewSealer("load-delivery-test-key-0123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sealer = sealer
+	ctx := context.Background()
+	ev := Event{ID: "evt_ld", TenantID: "ten_1", SourceID: "src_1", ProviderID: "p", Type: "payment.succeeded",
+		ReceivedAt: time.Now().UTC().Truncate(time.Millisecond), Payload: json.RawMessage(`{"a":1}`)}
+	dest := Destination{ID: "dst_ld", TenantID: "ten_1", SourceID: "src_1", Name: "d", Integration: "http",
+		URL: "https://example.com/hook", Headers: map[string]string{"X-K": "v"}}
+
+	if _, err := s.LoadDelivery(ctx, ev.ID, dest.ID); !errors.Is(err, ErrEventNotFound) || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("no event: err = %v, want ErrEventNotFound", err)
+	}
+	if _, err := s.RecordEvent(ctx, ev, "r", SearchKeys{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LoadDelivery(ctx, ev.ID, dest.ID); !errors.Is(err, ErrDestinationNotFound) {
+		t.Fatalf("no destination: err = %v, want ErrDestinationNotFound", err)
+	}
+	if err := s.SaveDestination(ctx, dest); err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.LoadDelivery(ctx, ev.ID, dest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(in.Event.Payload) != `{"a":1}` || in.Event.Type != ev.Type || in.Destination.URL != dest.URL ||
+		in.Delivery.Status != StatusPending || in.Delivery.AttemptCount != 0 || in.Health != (Health{}) {
+		t.Fatalf("inputs = %+v", in)
+	}
+	// A caller changing its copy does not change the next caller's.
+	in.Destination.Headers["X-K"] = "changed"
+	if again, _ := s.LoadDelivery(ctx, ev.ID, dest.ID); again.Destination.Headers["X-K"] != "v" {
+		t.Fatalf("decoded destination shared between callers: %v", again.Destination.Headers)
+	}
+
+	old := `{"destination_id":"dst_ld","status":"retrying","attempt_count":2,"last_error":"HTTP 503","updated_at":"2026-01-01T00:00:00Z","attempts":null}`
+	if err := rdb.HSet(ctx, s.kDeliveries(ev.ID), dest.ID, old).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordHealth(ctx, dest.ID, false, CircuitPolicy{Threshold: 10}); err != nil {
+		t.Fatal(err)
+	}
+	in, err = s.LoadDelivery(ctx, ev.ID, dest.ID)
+	if err != nil || in.Delivery.Status != StatusRetrying || in.Delivery.AttemptCount != 2 || in.Delivery.LastError != "HTTP 503" ||
+		in.Delivery.DestinationID != dest.ID || in.Health.ConsecutiveFailures != 1 {
+		t.Fatalf("old record: %+v, %v", in, err)
+	}
+	if err := s.RecordAttempt(ctx, ev.ID, dest.ID, Attempt{Number: 3, Outcome: "delivered"}, StatusDelivered); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.Deliveries(ctx, ev.ID)
+	if err != nil || len(ds) != 1 || ds[0].DestinationID != dest.ID || ds[0].Status != StatusDelivered || ds[0].AttemptCount != 3 || len(ds[0].Attempts) != 1 {
+		t.Fatalf("deliveries = %+v, %v", ds, err)
+	}
+	// An event stored as a hash (before events were one string) still loads.
+	meta, _ := json.Marshal(Event{ID: ev.ID, TenantID: ev.TenantID, Type: ev.Type})
+	if err := rdb.Del(ctx, s.kEvent(ev.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, s.kEvent(ev.ID), "meta", meta, "payload", `{"old":true}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.LoadDelivery(ctx, ev.ID, dest.ID); err != nil || string(in.Event.Payload) != `{"old":true}` || in.Event.Type != ev.Type {
+		t.Fatalf("old event form: %+v, %v", in.Event, err)
+	}
+}
+
+// InitDeliveries makes every missing record pending in one call and leaves
+// an existing one as it is, so a fan-out run twice skips what is done.
+func TestInitDeliveries(t *testing.T) {
+	s, _, _ := newTestStore(t, time.Hour)
+	ctx := context.Background()
+	if err := s.RecordAttempt(ctx, "evt_i", "dst_b", Attempt{Number: 1, Outcome: "delivered"}, StatusDelivered); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.InitDeliveries(ctx, "evt_i", []string{"dst_a", "dst_b", "dst_c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{StatusPending, StatusDelivered, StatusPending}
+	for i, d := range ds {
+		if d.Status != want[i] || d.DestinationID != []string{"dst_a", "dst_b", "dst_c"}[i] {
+			t.Fatalf("delivery %d = %+v, want status %s", i, d, want[i])
+		}
+	}
+	all, err := s.Deliveries(ctx, "evt_i")
+	if err != nil || len(all) != 3 {
+		t.Fatalf("deliveries = %+v, %v", all, err)
+	}
+}
+
+// RecordEventForFanOut records, indexes and returns the source's
+// destinations (on a Redis that has not seen the scripts yet, so the
+// pipelined script calls fall back to loading them); a copy with another
+// receipt gets nothing, and a destination deleted meanwhile is skipped.
+func TestRecordEventForFanOut(t *testing.T) {
+	s, _, _ := newTestStore(t, time.Hour)
+	sealer, err := NewSealer("fan-out-test-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sealer = sealer
+	ctx := context.Background()
+	for _, id := range []string{"dst_1", "dst_2"} {
+		if err := s.SaveDestination(ctx, Destination{ID: id, TenantID: "ten_1", SourceID: "src_1", Integration: "http", URL: "https://example.com/" + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveDestination(ctx, Destination{ID: "dst_other", TenantID: "ten_1", SourceID: "src_2", Integration: "http"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := Event{ID: "evt_f", TenantID: "ten_1", SourceID: "src_1", ProviderID: "p", Type: "payment.succeeded",
+		ReceivedAt: time.Now(), Payload: json.RawMessage(`{"x":1}`)}
+	fresh, dests, err := s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{})
+	if err != nil || !fresh || len(dests) != 2 || dests[0].URL == "" {
+		t.Fatalf("fresh=%v dests=%+v err=%v", fresh, dests, err)
+	}
+	if found, _, err := s.SearchEvents(ctx, "ten_1", EventFilter{}, 10, ""); err != nil || len(found) != 1 {
+		t.Fatalf("indexed: %+v, %v", found, err)
+	}
+	if err := s.DeleteDestination(ctx, "ten_1", "dst_2"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, dests, err = s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{}) // the same task again
+	if err != nil || !fresh || len(dests) != 1 || dests[0].ID != "dst_1" {
+		t.Fatalf("retried task: fresh=%v dests=%+v err=%v", fresh, dests, err)
+	}
+	fresh, dests, err = s.RecordEventForFanOut(ctx, ev, "r2", SearchKeys{}) // a duplicate
+	if err != nil || fresh || dests != nil {
+		t.Fatalf("duplicate: fresh=%v dests=%+v err=%v", fresh, dests, err)
+	}
+}
