@@ -88,8 +88,10 @@ func TestTopologyThroughput(t *testing.T) {
 			elapsed := drainDeliveries(t, r.cc).Sub(start).Seconds()
 			after := commandCalls(t, r.masters)
 			var total int64
+			served, top := make([]int64, len(after)), make([]string, len(after))
 			for i := range after {
-				total += after[i] - before[i]
+				served[i], top[i] = callsDelta(before[i], after[i])
+				total += served[i]
 			}
 			ran := map[string][]string{} // master: the queues that processed tasks in this run
 			deliveries := 0
@@ -105,7 +107,7 @@ func TestTopologyThroughput(t *testing.T) {
 			var shares []string
 			for i, m := range r.masters {
 				slices.Sort(ran[m])
-				shares = append(shares, fmt.Sprintf("%s %.0f%% (%s)", m, 100*float64(after[i]-before[i])/float64(max(total, 1)), strings.Join(ran[m], ", ")))
+				shares = append(shares, fmt.Sprintf("%s %.0f%% (tasks: %s; most called: %s)", m, 100*float64(served[i])/float64(max(total, 1)), strings.Join(ran[m], ", "), top[i]))
 			}
 			shareRows = append(shareRows, fmt.Sprintf("| %s | %d | %.0f | %d | %s |", r.name, deliveries, float64(deliveries)/elapsed, total, strings.Join(shares, ", ")))
 		}
@@ -280,11 +282,11 @@ func appendOnly(t *testing.T, addr string) {
 	}
 }
 
-// commandCalls is the number of commands each node has served so far (the
-// sum of calls= over INFO commandstats), in the order of addrs.
-func commandCalls(t *testing.T, addrs []string) []int64 {
+// commandCalls is the number of commands each node has served so far, by
+// command (calls= of INFO commandstats), in the order of addrs.
+func commandCalls(t *testing.T, addrs []string) []map[string]int64 {
 	t.Helper()
-	out := make([]int64, len(addrs))
+	out := make([]map[string]int64, len(addrs))
 	for i, a := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: a})
 		s, err := c.Info(context.Background(), "commandstats").Result()
@@ -292,14 +294,37 @@ func commandCalls(t *testing.T, addrs []string) []int64 {
 		if err != nil {
 			t.Fatalf("info commandstats on %s: %v", a, err)
 		}
+		out[i] = map[string]int64{}
 		for _, line := range strings.Split(s, "\n") {
-			_, rest, ok := strings.Cut(line, ":calls=")
+			name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":calls=")
 			if !ok || !strings.HasPrefix(line, "cmdstat_") {
 				continue
 			}
 			n, _ := strconv.ParseInt(strings.SplitN(rest, ",", 2)[0], 10, 64)
-			out[i] += n
+			out[i][name] = n
 		}
 	}
 	return out
+}
+
+// callsDelta is the commands served between before and after, in all and
+// the three most called with their counts.
+func callsDelta(before, after map[string]int64) (total int64, top string) {
+	type nc struct {
+		name string
+		n    int64
+	}
+	var all []nc
+	for name, n := range after {
+		if d := n - before[name]; d > 0 {
+			all = append(all, nc{name, d})
+			total += d
+		}
+	}
+	slices.SortFunc(all, func(a, b nc) int { return int(b.n - a.n) })
+	var parts []string
+	for _, c := range all[:min(3, len(all))] {
+		parts = append(parts, fmt.Sprintf("%s %d", c.name, c.n))
+	}
+	return total, strings.Join(parts, ", ")
 }
