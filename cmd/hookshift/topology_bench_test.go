@@ -28,7 +28,7 @@ import (
 // (docs/benchmarks.md, "Redis topologies"); it prints Markdown tables.
 func TestTopologyThroughput(t *testing.T) {
 	if os.Getenv("HOOKSHIFT_BENCH") != "1" {
-		t.Skip("set HOOKSHIFT_BENCH=1 to measure (about a minute)")
+		t.Skip("set HOOKSHIFT_BENCH=1 to measure (about two minutes)")
 	}
 	aof := []string{"--appendonly", "yes", "--appendfsync", "everysec"}
 	one := redistest.Start(t, aof...)
