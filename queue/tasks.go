@@ -85,9 +85,6 @@ func DeliveryFor(eventID, eventType string, d store.Destination) DeliveryPayload
 		DestinationName: d.Name, Integration: d.Integration, EventType: eventType}
 }
 
-// DeliveryQueues are the queues delivery tasks go to with one shard.
-func DeliveryQueues() []string { return DeliveryQueuesFor(1) }
-
 // DeliveryQueuesFor are the delivery queues of shards shards (API.md):
 // "delivery" for one, else "delivery-0" … "delivery-(N-1)". asynq keeps
 // each queue's keys in the cluster slot of "{name}", so on a Redis Cluster
