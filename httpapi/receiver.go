@@ -34,10 +34,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 
 // accept does the receiver's work and names the outcome for the metrics.
 func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outcome string) {
-	timeout := s.ReceiveTimeout
-	if timeout <= 0 {
-		timeout = 3 * time.Second
-	}
+	timeout := s.receiveTimeout()
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	now := s.now()
@@ -109,30 +106,29 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 	}
 
 	eventID := store.EventID(src.ID, ev.ID)
-	// One round trip: the dedupe-marker check (group-committed with the
-	// checks of other requests, receiver_dedupe.go) runs beside the enqueue.
-	// A task still queued is a TaskID conflict; the marker answers for an
-	// event already fanned out. When the marker is found, a task the enqueue
-	// made all the same is a late duplicate that the fan-out drops (its
-	// receipt does not hold the marker): answered as a duplicate either way.
-	marker := s.markers.start(s.Store, eventID, timeout)
-	queued, qerr := s.Queue.EnqueueEvent(ctx, queue.IngestPayload{
+	// One round trip, shared with the requests that arrived together (group
+	// commit, queue.IngestBatcher): the enqueue, and the dedupe marker's
+	// check beside it. A task still queued refuses the enqueue; the marker
+	// answers for an event already fanned out. When the marker is found, a
+	// task the enqueue made all the same is a late duplicate that the
+	// fan-out drops (its receipt does not hold the marker): answered as a
+	// duplicate either way.
+	res, qerr := s.ingestBatcher().Enqueue(ctx, queue.IngestPayload{
 		Receipt: newReceipt(), EventID: eventID, TenantID: src.TenantID, SourceID: src.ID,
 		ProviderID: ev.ID, Type: ev.Type, ReceivedAt: now.UTC(), Body: body,
 	})
-	seen, merr := marker.wait(ctx)
 	if qerr != nil {
 		log.Error().Str("event_id", eventID).Str("event_type", ev.Type).Err(qerr).Msg("receiver cannot enqueue")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
 		return src.Kind, "unavailable"
 	}
-	if merr != nil {
+	if res.SeenErr != nil {
 		// The task is durable, so the answer is 2xx (a 503 would make the
 		// platform retry an event already queued); only the duplicate flag
 		// of a late repeat is lost, and the fan-out still drops that repeat.
-		log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(merr).Msg("receiver cannot check the dedupe marker; answering from the enqueue alone")
+		log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(res.SeenErr).Msg("receiver cannot check the dedupe marker; answering from the enqueue alone")
 	}
-	dup := queued || seen
+	dup := res.Queued || res.Seen
 	// With durable acknowledgement, a duplicate waits too: its original
 	// may have been answered 503 not_replicated and not be on the replicas yet.
 	if err := s.Queue.AwaitReplicas(ctx); err != nil {
@@ -156,6 +152,14 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		return src.Kind, "duplicate"
 	}
 	return src.Kind, "accepted"
+}
+
+// receiveTimeout bounds the receiver's Redis work for one webhook.
+func (s *Server) receiveTimeout() time.Duration {
+	if s.ReceiveTimeout > 0 {
+		return s.ReceiveTimeout
+	}
+	return 3 * time.Second
 }
 
 // bodyBuffer is a pooled buffer for one request's body; the handler puts it

@@ -51,14 +51,22 @@ type Server struct {
 
 	cacheOnce   sync.Once
 	sources     *sourceCache
-	bodies      sync.Pool   // receiver body buffers (receiver.go)
-	markers     markerBatch // receiver dedupe checks (receiver_dedupe.go)
+	bodies      sync.Pool // receiver body buffers (receiver.go)
+	ingestOnce  sync.Once
+	ingest      *queue.IngestBatcher // the receiver's group commit (receiver.go)
 	deadLetters *queue.DeadLetters
 }
 
 func (s *Server) sourceCache() *sourceCache {
 	s.cacheOnce.Do(func() { s.sources = newSourceCache(s.SourceCacheTTL, 10000) })
 	return s.sources
+}
+
+// ingestBatcher is the receiver's group commit of enqueues and marker
+// checks, made on first use; each round trip is bounded by ReceiveTimeout.
+func (s *Server) ingestBatcher() *queue.IngestBatcher {
+	s.ingestOnce.Do(func() { s.ingest = queue.NewIngestBatcher(s.Queue, s.Store, s.receiveTimeout()) })
+	return s.ingest
 }
 
 // Roles selects what a process serves.

@@ -138,7 +138,6 @@ type Client struct {
 	rdb      redis.UniversalClient
 	schedule Schedule
 	ack      DurableAck // see ack.go
-	bufs     sync.Pool  // EnqueueEvent's task buffers
 	shards   int        // delivery shards; 1 when unset
 }
 
@@ -164,38 +163,6 @@ func (c *Client) DeliveryShards() int { return max(1, c.shards) }
 
 // Close releases the client.
 func (c *Client) Close() error { return c.ac.Close() }
-
-// EnqueueEvent makes an accepted event durable. The event id is the TaskID,
-// so a concurrent or queued duplicate is refused atomically by Redis; it
-// reports duplicate=true then. Completed tasks are not retained: the event's
-// dedupe marker answers duplicates afterwards.
-//
-// p.Body must be valid JSON (the receiver has checked it): it is copied into
-// the task as it is, in one pass, into a pooled buffer, instead of being
-// re-validated and re-compacted by json.Marshal.
-func (c *Client) EnqueueEvent(ctx context.Context, p IngestPayload) (duplicate bool, err error) {
-	buf, _ := c.bufs.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
-	}
-	defer c.bufs.Put(buf)
-	b, err := appendIngest((*buf)[:0], p)
-	*buf = b[:0]
-	if err != nil {
-		return false, fmt.Errorf("encode ingest task: %w", err)
-	}
-	// asynq copies the payload into its task message before it returns, so
-	// the buffer may be reused afterwards.
-	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeIngest, b),
-		asynq.TaskID(p.EventID), asynq.Queue(QueueIngest), asynq.MaxRetry(ingestMaxRetry))
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("enqueue event %s: %w", p.EventID, err)
-	}
-	return false, nil
-}
 
 // ingestHead is IngestPayload without the body, encoded by json.Marshal;
 // appendIngest splices the body in. Keep the two structs' fields in step

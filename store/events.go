@@ -23,24 +23,11 @@ func (s *Store) Seen(ctx context.Context, eventID string) (bool, error) {
 	return n > 0, nil
 }
 
-// SeenMany is Seen for several event ids in one pipelined round trip (the
-// receiver's group commit of dedupe checks); seen[i] answers ids[i].
-func (s *Store) SeenMany(ctx context.Context, ids []string) ([]bool, error) {
-	cmds := make([]*redis.IntCmd, len(ids))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.Exists(ctx, s.kDedupe(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("check dedupe markers: %w", err)
-	}
-	seen := make([]bool, len(ids))
-	for i, c := range cmds {
-		seen[i] = c.Val() > 0
-	}
-	return seen, nil
+// QueueSeen queues Seen's check of eventID's dedupe marker on p: the
+// receiver's group commit sends it beside the enqueue (queue.IngestBatcher).
+// The command's value is 1 when the marker exists.
+func (s *Store) QueueSeen(ctx context.Context, p redis.Pipeliner, eventID string) *redis.IntCmd {
+	return p.Exists(ctx, s.kDedupe(eventID))
 }
 
 // recordEvent claims the dedupe marker for this receipt and writes the
