@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/hibiken/asynq"
@@ -24,8 +23,8 @@ type FanOut struct {
 
 // ProcessTask implements asynq.Handler.
 func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p IngestPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+	p, err := decodeIngest(t.Payload())
+	if err != nil {
 		return permanent(fmt.Sprintf("ingest task is not valid JSON: %v", err))
 	}
 	log := f.Log.With().Str("event_id", p.EventID).Str("source_id", p.SourceID).Str("event_type", p.Type).Logger()

@@ -1,8 +1,10 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -60,5 +62,53 @@ func TestAwaitReplicasOnUnreachableCluster(t *testing.T) {
 	}
 	if err := NewClient(cc, DefaultSchedule()).AwaitReplicas(context.Background()); err != nil {
 		t.Fatalf("AwaitReplicas without replicas asked for = %v, want nil", err)
+	}
+}
+
+// decodeIngest takes the body as it is instead of validating it again: for
+// every task either writer makes (appendIngest now, json.Marshal of
+// IngestPayload before), it reads what json.Unmarshal reads.
+func FuzzDecodeIngest(f *testing.F) {
+	f.Add("r1", `msg ,"body": "1" é`, `{"type":"payment.succeeded","data":{"amount":2999,"x":",\"body\":"}}`)
+	f.Add("", "", `null`)
+	f.Add(`"body":`, "x", "{\n  \"a\": [1, 2]\n}")
+	f.Fuzz(func(t *testing.T, receipt, provider, body string) {
+		if !json.Valid([]byte(body)) {
+			return // the receiver refuses a body that is not JSON
+		}
+		p := IngestPayload{Receipt: receipt, EventID: "evt_1", TenantID: "ten_1", SourceID: "src_1", ProviderID: provider,
+			Type: "t", ReceivedAt: time.Date(2026, 12, 2, 1, 2, 3, 456, time.UTC), Body: json.RawMessage(body)}
+		spliced, err := appendIngest(nil, p)
+		if err != nil {
+			t.Skip() // a string json.Marshal refuses
+		}
+		marshaled, err := json.Marshal(p)
+		if err != nil {
+			t.Skip()
+		}
+		for _, task := range [][]byte{spliced, marshaled} {
+			var want IngestPayload
+			if err := json.Unmarshal(task, &want); err != nil {
+				t.Fatalf("%s: %v", task, err)
+			}
+			got, err := decodeIngest(task)
+			if err != nil {
+				t.Fatalf("decodeIngest(%s): %v", task, err)
+			}
+			gb, wb := got.Body, want.Body
+			got.Body, want.Body = nil, nil
+			if !reflect.DeepEqual(got, want) || !bytes.Equal(bytes.TrimSpace(gb), bytes.TrimSpace(wb)) {
+				t.Fatalf("decodeIngest(%s)\n = %+v %s\nwant %+v %s", task, got, gb, want, wb)
+			}
+		}
+	})
+}
+
+// A task that is not an ingest task's JSON is an error, not a payload.
+func TestDecodeIngestRefusesGarbage(t *testing.T) {
+	for _, task := range []string{``, `{`, `{"event_id":1,"body":{}}`, `[1,"body":2]`, `{"event_id":"e","body":}`} {
+		if _, err := decodeIngest([]byte(task)); err == nil {
+			t.Errorf("decodeIngest(%q) = nil error", task)
+		}
 	}
 }
