@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
@@ -30,39 +31,62 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	log := f.Log.With().Str("event_id", p.EventID).Str("source_id", p.SourceID).Str("event_type", p.Type).Logger()
 	// The event is recorded and the source's destinations read in two
 	// round trips (the reads ride along with the writes).
-	fresh, dests, err := f.Store.RecordEventForFanOut(ctx, store.Event{
+	rec, err := f.Store.RecordEventForFanOut(ctx, store.Event{
 		ID: p.EventID, TenantID: p.TenantID, SourceID: p.SourceID, ProviderID: p.ProviderID,
 		Type: p.Type, ReceivedAt: p.ReceivedAt, Payload: p.Body,
 	}, p.Receipt, inbound.SearchKeys(p.Body))
 	if err != nil {
 		return err
 	}
-	if !fresh {
+	if !rec.Fresh {
 		// Another accepted copy recorded this event first; it fans out itself.
 		log.Info().Msg("duplicate event dropped at fan-out")
 		return nil
 	}
-	// One script call makes every delivery's record (or finds it, for a
-	// task run again), then the deliveries still to do are enqueued together.
-	targets := rules.Targets(dests, p.Type)
+	targets := rules.Targets(rec.Dests, p.Type)
 	ids := make([]string, len(targets))
+	todo := make([]DeliveryPayload, 0, len(targets))
 	for i, d := range targets {
 		ids[i] = d.ID
 	}
-	states, err := f.Store.InitDeliveries(ctx, p.EventID, ids)
-	if err != nil {
-		return err
-	}
-	todo := make([]DeliveryPayload, 0, len(targets))
-	for i, d := range targets {
-		if store.Terminal(states[i].Status) {
-			continue // done by an earlier run of this task
+	if rec.First {
+		// Nothing of the event existed before this run: no delivery is
+		// done, so the delivery records are made in the round trip of the
+		// enqueue, just before it. A crash in between leaves the task to
+		// run again, which takes the path below.
+		for _, d := range targets {
+			todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
 		}
-		todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
-	}
-	if len(todo) > 0 {
-		if err := f.Client.EnqueueDeliveries(ctx, todo); err != nil {
+		if len(todo) > 0 {
+			var initErr func() error
+			err := f.Client.EnqueueDeliveriesAfter(ctx, todo, func(pl redis.Pipeliner) {
+				initErr = f.Store.QueueInitDeliveries(ctx, pl, p.EventID, ids)
+			})
+			if err == nil {
+				err = initErr()
+			}
+			if err != nil {
+				return err
+			}
+		}
+	} else {
+		// A run again (or an event whose records outlived its marker): one
+		// script call makes every delivery's record or finds it, then the
+		// deliveries still to do are enqueued together.
+		states, err := f.Store.InitDeliveries(ctx, p.EventID, ids)
+		if err != nil {
 			return err
+		}
+		for i, d := range targets {
+			if store.Terminal(states[i].Status) {
+				continue // done by an earlier run of this task
+			}
+			todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
+		}
+		if len(todo) > 0 {
+			if err := f.Client.EnqueueDeliveries(ctx, todo); err != nil {
+				return err
+			}
 		}
 	}
 	n := len(todo)

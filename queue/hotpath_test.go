@@ -163,3 +163,81 @@ func TestDestinationChangeSeenByNextDelivery(t *testing.T) {
 		t.Fatalf("deliveries = %+v, %v", dels, err)
 	}
 }
+
+// The fan-out of a new event makes its delivery records and enqueues its
+// deliveries in one round trip; run again (the same task retried), or for a
+// copy that comes after the dedupe marker expired, it reads the records and
+// enqueues nothing that is done: the delivered event is not sent twice.
+func TestFanOutSendsADeliveryOnce(t *testing.T) {
+	h := newHotPath(t)
+	ctx := context.Background()
+	second := h.dest
+	second.ID, second.Name = "dst_hot2", "second"
+	if err := h.store.SaveDestination(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile("../testdata/dodo/payment.succeeded.usd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := IngestPayload{Receipt: "r1", EventID: "evt_fan", TenantID: "ten_hot", SourceID: "src_hot", ProviderID: "msg_fan",
+		Type: "payment.succeeded", ReceivedAt: time.Now().UTC(), Body: body}
+	task, err := appendIngest(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := h.fan.Client.rdb
+	pending := func() []string {
+		ids, err := rdb.LRange(ctx, asynqPendingKey(QueueDelivery), 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if err := h.fan.ProcessTask(ctx, asynq.NewTask(TypeIngest, task)); err != nil {
+		t.Fatal(err)
+	}
+	if got := pending(); len(got) != 2 {
+		t.Fatalf("pending deliveries after the fan-out: %v, want 2", got)
+	}
+	dels, err := h.store.Deliveries(ctx, "evt_fan")
+	if err != nil || len(dels) != 2 || dels[0].Status != store.StatusPending || dels[1].Status != store.StatusPending {
+		t.Fatalf("delivery records = %+v, %v; want two pending", dels, err)
+	}
+
+	// The first destination's delivery runs and asynq drops its task.
+	msg, err := rdb.HGet(ctx, asynqTaskKey(QueueDelivery, DeliveryTaskID("evt_fan", h.dest.ID)), "msg").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(DeliveryFor("evt_fan", "payment.succeeded", h.dest))
+	if !strings.Contains(msg, string(b)) {
+		t.Fatalf("delivery task message %q does not carry %s", msg, b)
+	}
+	if err := h.del.ProcessTask(ctx, asynq.NewTask(TypeDelivery, b)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, asynqTaskKey(QueueDelivery, DeliveryTaskID("evt_fan", h.dest.ID))).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb.LRem(ctx, asynqPendingKey(QueueDelivery), 0, DeliveryTaskID("evt_fan", h.dest.ID))
+
+	// The same ingest task again, then a copy after the marker expired.
+	if err := h.fan.ProcessTask(ctx, asynq.NewTask(TypeIngest, task)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.Del(ctx, "hookshift:{e:evt_fan}:dedupe").Result(); err != nil || n != 1 {
+		t.Fatalf("expire the marker: %d, %v", n, err)
+	}
+	p.Receipt = "r2"
+	copyTask, _ := appendIngest(nil, p)
+	if err := h.fan.ProcessTask(ctx, asynq.NewTask(TypeIngest, copyTask)); err != nil {
+		t.Fatal(err)
+	}
+	if got := pending(); len(got) != 1 || got[0] != DeliveryTaskID("evt_fan", second.ID) {
+		t.Fatalf("pending deliveries after the re-runs: %v, want only %s's", got, second.ID)
+	}
+	if n := len(h.got); n != 1 {
+		t.Fatalf("the destination got %d requests, want 1", n)
+	}
+}

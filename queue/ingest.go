@@ -4,78 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/hookshift/hookshift/store"
 )
 
 // The receiver's enqueue, group-committed: requests that arrive together
 // share one pipelined round trip that enqueues all their ingest tasks (one
-// script call) and checks all their dedupe markers, and each request is
-// answered only once that round trip is back. asynq's client has no batch
-// enqueue and takes one script call and one round trip per task, which was
-// a third of the receiver's CPU (system calls, mostly) and most of Redis's.
-//
-// The tasks written are asynq's own: the same keys, hash fields and
-// protobuf message its client writes for the same options (TaskID = event
-// id, queue "ingest", MaxRetry ingestMaxRetry, asynq's default timeout).
-// TestIngestTaskMatchesAsynq compares the bytes with what asynq's client
-// writes, so an upgrade of asynq that changes them fails there.
-
-// asynqDefaultTimeout is asynq's task timeout when neither a timeout nor a
-// deadline is given (asynq's client.go, defaultTimeout).
-const asynqDefaultTimeout = 30 * time.Minute
-
-// asynqAllQueues is the set asynq lists queues from (base.AllQueues).
-const asynqAllQueues = "asynq:queues"
-
-// appendIngestMessage appends the protobuf encoding of asynq's TaskMessage
-// for an ingest task (asynq's internal/proto/asynq.proto) to dst, fields in
-// number order and zero values left out, as proto.Marshal does.
-func appendIngestMessage(dst []byte, id string, payload []byte) []byte {
-	dst = protowire.AppendTag(dst, 1, protowire.BytesType) // type
-	dst = protowire.AppendString(dst, TypeIngest)
-	if len(payload) > 0 {
-		dst = protowire.AppendTag(dst, 2, protowire.BytesType) // payload
-		dst = protowire.AppendBytes(dst, payload)
-	}
-	dst = protowire.AppendTag(dst, 3, protowire.BytesType) // id
-	dst = protowire.AppendString(dst, id)
-	dst = protowire.AppendTag(dst, 4, protowire.BytesType) // queue
-	dst = protowire.AppendString(dst, QueueIngest)
-	dst = protowire.AppendTag(dst, 5, protowire.VarintType) // retry
-	dst = protowire.AppendVarint(dst, ingestMaxRetry)
-	dst = protowire.AppendTag(dst, 8, protowire.VarintType) // timeout, seconds
-	return protowire.AppendVarint(dst, uint64(asynqDefaultTimeout/time.Second))
-}
-
-// enqueueIngest is asynq's enqueue script (rdb.go, enqueueCmd) for several
-// tasks of one queue in one call: a task whose key exists is left as it is
-// (asynq's TaskID conflict).
-//
-// KEYS[1] the queue's pending list, KEYS[1+i] task i's hash (all in the
-// queue's slot {ingest}). ARGV[1] now in ns, ARGV[2i] task i's id,
-// ARGV[2i+1] its message. Returns, per task, 1 if enqueued, 0 if its id
-// was taken.
-var enqueueIngest = redis.NewScript(`
-local out = {}
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    out[i-1] = 0
-  else
-    redis.call('HSET', KEYS[i], 'msg', ARGV[2*(i-1)+1], 'state', 'pending', 'pending_since', ARGV[1])
-    redis.call('LPUSH', KEYS[1], ARGV[2*(i-1)])
-    out[i-1] = 1
-  end
-end
-return out
-`)
+// script call, enqueue.go) and checks all their dedupe markers, and each
+// request is answered only once that round trip is back. asynq's client
+// takes one script call and one round trip per task, which was a third of
+// the receiver's CPU (system calls, mostly) and most of Redis's.
 
 // IngestResult is one request's answer from the group commit.
 type IngestResult struct {
@@ -100,12 +42,11 @@ type IngestBatcher struct {
 	st      *store.Store
 	timeout time.Duration
 
-	mu        sync.Mutex
-	sending   bool
-	queued    []*ingestCall
-	wake      chan struct{} // a call was queued while the sender waits; buffered 1
-	published atomic.Bool   // the ingest queue is in asynq's set of queues
-	bufs      sync.Pool     // Enqueue's task buffers
+	mu      sync.Mutex
+	sending bool
+	queued  []*ingestCall
+	wake    chan struct{} // a call was queued while the sender waits; buffered 1
+	bufs    sync.Pool     // Enqueue's task buffers
 }
 
 // ingestLinger is how long an idle sender waits for the next request.
@@ -150,7 +91,7 @@ func (b *IngestBatcher) Enqueue(ctx context.Context, p IngestPayload) (IngestRes
 		return IngestResult{}, fmt.Errorf("encode ingest task: %w", err)
 	}
 	call := &ingestCall{id: p.EventID, done: make(chan struct{}),
-		msg: appendIngestMessage(make([]byte, 0, len(payload)+len(p.EventID)+48), p.EventID, payload)}
+		msg: appendTaskMessage(make([]byte, 0, len(payload)+len(p.EventID)+48), TypeIngest, p.EventID, QueueIngest, ingestMaxRetry, payload)}
 	b.mu.Lock()
 	b.queued = append(b.queued, call)
 	spawn := !b.sending
@@ -218,43 +159,21 @@ func (b *IngestBatcher) send() {
 // pipeline. A call's err is the enqueue's; a marker that cannot be read is
 // only its SeenErr.
 func (b *IngestBatcher) commit(ctx context.Context, batch []*ingestCall) error {
-	rdb := b.c.rdb
-	if !b.published.Load() {
-		// asynq's client adds a queue to its set before its first task.
-		if err := rdb.SAdd(ctx, asynqAllQueues, QueueIngest).Err(); err != nil {
-			return fmt.Errorf("enqueue %d events: register the ingest queue: %w", len(batch), err)
-		}
-		b.published.Store(true)
-	}
-	keys := make([]string, 0, len(batch)+1)
-	args := make([]any, 0, 2*len(batch)+1)
-	keys = append(keys, asynqPendingKey(QueueIngest))
-	args = append(args, strconv.FormatInt(time.Now().UnixNano(), 10))
+	tasks := taskBatch{queue: QueueIngest, ids: make([]string, 0, len(batch)), msgs: make([][]byte, 0, len(batch))}
 	for _, c := range batch {
-		keys = append(keys, asynqTaskKey(QueueIngest, c.id))
-		args = append(args, c.id, c.msg)
+		tasks.add(c.id, c.msg)
 	}
-	var enq *redis.Cmd
 	seen := make([]*redis.IntCmd, len(batch))
-	_, _ = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		enq = enqueueIngest.EvalSha(ctx, p, keys, args...)
+	added, err := b.c.enqueueBatches(ctx, []taskBatch{tasks}, func(p redis.Pipeliner) {
 		for i, c := range batch {
 			seen[i] = b.st.QueueSeen(ctx, p, c.id)
 		}
-		return nil
 	})
-	if redis.HasErrorPrefix(enq.Err(), "NOSCRIPT") {
-		enq = enqueueIngest.Run(ctx, rdb, keys, args...) // loads it
-	}
-	added, err := enq.Int64Slice()
-	if err == nil && len(added) != len(batch) {
-		err = fmt.Errorf("the script answered %d results for %d tasks", len(added), len(batch))
-	}
 	if err != nil {
 		return fmt.Errorf("enqueue %d events: %w", len(batch), err)
 	}
 	for i, c := range batch {
-		c.res.Queued = added[i] == 0
+		c.res.Queued = !added[0][i]
 		n, serr := seen[i].Result()
 		if serr != nil && !errors.Is(serr, redis.Nil) {
 			c.res.SeenErr = fmt.Errorf("check dedupe marker: %w", serr)
@@ -264,8 +183,3 @@ func (b *IngestBatcher) commit(ctx context.Context, batch []*ingestCall) error {
 	}
 	return nil
 }
-
-// asynqTaskKey and asynqPendingKey are asynq's key names (base.TaskKey,
-// base.PendingKey).
-func asynqTaskKey(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
-func asynqPendingKey(queue string) string  { return "asynq:{" + queue + "}:pending" }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -30,12 +31,63 @@ func ingestPayload(id string) IngestPayload {
 		Body: json.RawMessage(`{"type":"payment.succeeded","data":{"amount":2999}}`)}
 }
 
-// The batcher writes the task asynq's client writes for the options the
-// receiver used with it (TaskID, queue ingest, MaxRetry): the same message
-// bytes, the same hash fields, the task in the pending list and the queue
-// in asynq's set; and asynq's inspector reads it back. If an upgrade of
-// asynq changes its layout, this fails.
-func TestIngestTaskMatchesAsynq(t *testing.T) {
+// asynqWrites enqueues a task with asynq's own client, returns the task's
+// hash as asynq wrote it, and empties Redis again.
+func asynqWrites(t *testing.T, rdb *redis.Client, task *asynq.Task, id string, opts ...asynq.Option) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	info, err := asynq.NewClientFromRedisClient(rdb).EnqueueContext(ctx, task, append(opts, asynq.TaskID(id))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := rdb.HGetAll(ctx, asynqTaskKey(info.Queue, id)).Result()
+	if err != nil || len(h) == 0 {
+		t.Fatalf("asynq's task hash: %v %v", h, err)
+	}
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// checkSameTask checks that the task id in queue is what asynq wrote (want):
+// the same message bytes and hash fields, the task in the pending list and
+// the queue in asynq's set; and that asynq's inspector reads it back.
+func checkSameTask(t *testing.T, rdb *redis.Client, queue, id string, want map[string]string, typ string, payload []byte, retry int) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := rdb.HGetAll(ctx, asynqTaskKey(queue, id)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["msg"] != want["msg"] {
+		t.Fatalf("%s: message\n got %q\nwant %q", id, got["msg"], want["msg"])
+	}
+	if got["state"] != "pending" || got["pending_since"] == "" || len(got) != len(want) {
+		t.Fatalf("%s: task hash %v, asynq's %v", id, got, want)
+	}
+	if ids, _ := rdb.LRange(ctx, asynqPendingKey(queue), 0, -1).Result(); !slices.Contains(ids, id) {
+		t.Fatalf("pending list of %s %v does not hold %s", queue, ids, id)
+	}
+	if ok, _ := rdb.SIsMember(ctx, asynqAllQueues, queue).Result(); !ok {
+		t.Fatalf("queue %s is not in asynq's set of queues", queue)
+	}
+	info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(queue, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Type != typ || string(info.Payload) != string(payload) || info.MaxRetry != retry ||
+		info.Timeout != asynqDefaultTimeout || info.State != asynq.TaskStatePending {
+		t.Fatalf("asynq reads %+v", info)
+	}
+}
+
+// The tasks hookshift writes without asynq's client are asynq's: an ingest
+// task from the receiver's batcher, and delivery tasks from the fan-out's
+// EnqueueDeliveries (one queue, and spread over shards), compared with what
+// asynq's client writes for the options hookshift used with it. If an
+// upgrade of asynq changes its layout, this fails.
+func TestTasksMatchAsynq(t *testing.T) {
 	rs := redistest.Start(t)
 	rdb := rs.Client()
 	ctx := context.Background()
@@ -44,47 +96,48 @@ func TestIngestTaskMatchesAsynq(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ac := asynq.NewClientFromRedisClient(rdb)
-	if _, err := ac.EnqueueContext(ctx, asynq.NewTask(TypeIngest, task), asynq.TaskID(p.EventID),
-		asynq.Queue(QueueIngest), asynq.MaxRetry(ingestMaxRetry)); err != nil {
-		t.Fatal(err)
-	}
-	want, err := rdb.HGetAll(ctx, asynqTaskKey(QueueIngest, p.EventID)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rdb.FlushAll(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-
+	want := asynqWrites(t, rdb, asynq.NewTask(TypeIngest, task), p.EventID, asynq.Queue(QueueIngest), asynq.MaxRetry(ingestMaxRetry))
 	b := NewIngestBatcher(NewClient(rdb, DefaultSchedule()), ingestStore(t, rdb), 5*time.Second)
 	res, err := b.Enqueue(ctx, p)
 	if err != nil || res.Queued || res.Seen || res.SeenErr != nil {
 		t.Fatalf("Enqueue = %+v, %v; want a new task", res, err)
 	}
-	got, err := rdb.HGetAll(ctx, asynqTaskKey(QueueIngest, p.EventID)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got["msg"] != want["msg"] {
-		t.Fatalf("message\n got %q\nwant %q", got["msg"], want["msg"])
-	}
-	if got["state"] != "pending" || got["pending_since"] == "" || len(got) != len(want) {
-		t.Fatalf("task hash %v, asynq's %v", got, want)
-	}
-	if ids, _ := rdb.LRange(ctx, asynqPendingKey(QueueIngest), 0, -1).Result(); len(ids) != 1 || ids[0] != p.EventID {
-		t.Fatalf("pending list %v, want [%s]", ids, p.EventID)
-	}
-	if ok, _ := rdb.SIsMember(ctx, asynqAllQueues, QueueIngest).Result(); !ok {
-		t.Fatal("the ingest queue is not in asynq's set of queues")
-	}
-	info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(QueueIngest, p.EventID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Type != TypeIngest || string(info.Payload) != string(task) || info.MaxRetry != ingestMaxRetry ||
-		info.Timeout != asynqDefaultTimeout || info.State != asynq.TaskStatePending {
-		t.Fatalf("asynq reads %+v", info)
+	checkSameTask(t, rdb, QueueIngest, p.EventID, want, TypeIngest, task, ingestMaxRetry)
+
+	for _, shards := range []int{1, 3} {
+		rdb.FlushAll(ctx)
+		c := NewClient(rdb, DefaultSchedule()).WithDeliveryShards(shards)
+		var ps []DeliveryPayload
+		for i := range 4 {
+			ps = append(ps, DeliveryPayload{EventID: "evt_ref", DestinationID: fmt.Sprintf("dst_%d", i), TenantID: "ten_1",
+				DestinationName: "n", Integration: "http", EventType: "payment.succeeded"})
+		}
+		wants := make([]map[string]string, len(ps))
+		for i, d := range ps {
+			body, _ := json.Marshal(d)
+			wants[i] = asynqWrites(t, rdb, asynq.NewTask(TypeDelivery, body), DeliveryTaskID(d.EventID, d.DestinationID),
+				asynq.Queue(DeliveryQueueOf(d.DestinationID, shards)), asynq.MaxRetry(DefaultSchedule().Retries()), asynq.ProcessIn(0))
+		}
+		if err := c.EnqueueDeliveries(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range ps {
+			body, _ := json.Marshal(d)
+			checkSameTask(t, rdb, DeliveryQueueOf(d.DestinationID, shards), DeliveryTaskID(d.EventID, d.DestinationID), wants[i],
+				TypeDelivery, body, DefaultSchedule().Retries())
+		}
+		// Enqueued again (a fan-out run twice), nothing is added.
+		if err := c.EnqueueDeliveries(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		total := int64(0)
+		for _, q := range DeliveryQueuesFor(shards) {
+			n, _ := rdb.LLen(ctx, asynqPendingKey(q)).Result()
+			total += n
+		}
+		if total != int64(len(ps)) {
+			t.Fatalf("%d shards: %d delivery tasks pending after two enqueues of %d", shards, total, len(ps))
+		}
 	}
 }
 

@@ -140,6 +140,8 @@ type Client struct {
 	schedule Schedule
 	ack      DurableAck // see ack.go
 	shards   int        // delivery shards; 1 when unset
+	// published: queues this client has added to asynq's set (enqueue.go).
+	published sync.Map
 }
 
 // NewClient returns a Client sharing rdb (closing the Client leaves rdb open).
@@ -237,25 +239,40 @@ func (c *Client) EnqueueDelivery(ctx context.Context, p DeliveryPayload, taskID 
 	return c.EnqueueDeliveryIn(ctx, p, taskID, 0)
 }
 
-// EnqueueDeliveries enqueues an event's deliveries together: asynq's client
-// has no pipeline, so each enqueue (one script call) runs on its own
-// connection at the same time, and the fan-out waits one round trip instead
-// of one per destination. Every enqueue is tried; the errors are joined.
+// EnqueueDeliveries enqueues an event's deliveries together: one script
+// call per delivery queue, all in one round trip (enqueue.go), where
+// asynq's client would take a round trip per delivery. A delivery already
+// queued is not an error.
 func (c *Client) EnqueueDeliveries(ctx context.Context, ps []DeliveryPayload) error {
-	if len(ps) == 1 {
-		return c.EnqueueDelivery(ctx, ps[0], "")
+	return c.EnqueueDeliveriesAfter(ctx, ps, nil)
+}
+
+// EnqueueDeliveriesAfter is EnqueueDeliveries with the commands before adds
+// sent first, in the same round trip (the fan-out's delivery records).
+func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayload, before func(redis.Pipeliner)) error {
+	if len(ps) == 0 {
+		return nil
 	}
-	errs := make([]error, len(ps))
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = c.EnqueueDelivery(ctx, p, "")
-		}()
+	var batches []taskBatch
+	retry := c.schedule.Retries()
+	for _, p := range ps {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("encode delivery task: %w", err)
+		}
+		q := DeliveryQueueOf(p.DestinationID, c.DeliveryShards())
+		i := slices.IndexFunc(batches, func(b taskBatch) bool { return b.queue == q })
+		if i < 0 {
+			batches = append(batches, taskBatch{queue: q})
+			i = len(batches) - 1
+		}
+		id := DeliveryTaskID(p.EventID, p.DestinationID)
+		batches[i].add(id, appendTaskMessage(nil, TypeDelivery, id, q, retry, b))
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	if _, err := c.enqueueBatches(ctx, batches, before); err != nil {
+		return fmt.Errorf("enqueue %d deliveries of %s: %w", len(ps), ps[0].EventID, err)
+	}
+	return nil
 }
 
 // EnqueueDeliveryIn is EnqueueDelivery to run after delay: a paced replay

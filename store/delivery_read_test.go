@@ -128,9 +128,9 @@ func TestRecordEventForFanOut(t *testing.T) {
 	}
 	ev := Event{ID: "evt_f", TenantID: "ten_1", SourceID: "src_1", ProviderID: "p", Type: "payment.succeeded",
 		ReceivedAt: time.Now(), Payload: json.RawMessage(`{"x":1}`)}
-	fresh, dests, err := s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{})
-	if err != nil || !fresh || len(dests) != 2 || dests[0].URL == "" {
-		t.Fatalf("fresh=%v dests=%+v err=%v", fresh, dests, err)
+	rec, err := s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{})
+	if err != nil || !rec.Fresh || !rec.First || len(rec.Dests) != 2 || rec.Dests[0].URL == "" {
+		t.Fatalf("first run: %+v err=%v", rec, err)
 	}
 	if found, _, err := s.SearchEvents(ctx, "ten_1", EventFilter{}, 10, ""); err != nil || len(found) != 1 {
 		t.Fatalf("indexed: %+v, %v", found, err)
@@ -138,12 +138,31 @@ func TestRecordEventForFanOut(t *testing.T) {
 	if err := s.DeleteDestination(ctx, "ten_1", "dst_2"); err != nil {
 		t.Fatal(err)
 	}
-	fresh, dests, err = s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{}) // the same task again
-	if err != nil || !fresh || len(dests) != 1 || dests[0].ID != "dst_1" {
-		t.Fatalf("retried task: fresh=%v dests=%+v err=%v", fresh, dests, err)
+	rec, err = s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{}) // the same task again
+	if err != nil || !rec.Fresh || rec.First || len(rec.Dests) != 1 || rec.Dests[0].ID != "dst_1" {
+		t.Fatalf("retried task: %+v err=%v", rec, err)
 	}
-	fresh, dests, err = s.RecordEventForFanOut(ctx, ev, "r2", SearchKeys{}) // a duplicate
-	if err != nil || fresh || dests != nil {
-		t.Fatalf("duplicate: fresh=%v dests=%+v err=%v", fresh, dests, err)
+	rec, err = s.RecordEventForFanOut(ctx, ev, "r2", SearchKeys{}) // a duplicate
+	if err != nil || rec.Fresh || rec.First || rec.Dests != nil {
+		t.Fatalf("duplicate: %+v err=%v", rec, err)
+	}
+
+	// The marker expired (a dedupe window shorter than the retention) but
+	// the event's delivery records are still there: a copy that comes now
+	// is recorded, but not as a first, so the fan-out reads the records
+	// and does not send a delivery that is done again.
+	if _, err := s.InitDeliveries(ctx, ev.ID, []string{"dst_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.Del(ctx, s.kDedupe(ev.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err = s.RecordEventForFanOut(ctx, ev, "r3", SearchKeys{})
+	if err != nil || !rec.Fresh || rec.First {
+		t.Fatalf("copy after the marker expired, records kept: %+v err=%v, want fresh and not first", rec, err)
+	}
+	if ok, err := s.RecordEvent(ctx, Event{ID: "evt_g", TenantID: "ten_1", SourceID: "src_1", Type: "t", ReceivedAt: time.Now(),
+		Payload: json.RawMessage(`{}`)}, "r1", SearchKeys{}); err != nil || !ok {
+		t.Fatalf("RecordEvent of a new event = %v, %v", ok, err)
 	}
 }

@@ -36,15 +36,20 @@ func (s *Store) QueueSeen(ctx context.Context, p redis.Pipeliner, eventID string
 // is dropped. The same receipt may run it again (a retried task) and gets
 // the same result.
 //
-// KEYS[1] dedupe marker, KEYS[2] event (both {e:ID}). ARGV[1] receipt,
-// ARGV[2] dedupe window ms, ARGV[3] the event record (encodeEventRecord:
-// meta and compressed payload in one string), ARGV[4] retention ms. Returns
-// 1 when recorded by this receipt, 0 for another's.
+// KEYS[1] dedupe marker, KEYS[2] event, KEYS[3] the event's deliveries (all
+// {e:ID}). ARGV[1] receipt, ARGV[2] dedupe window ms, ARGV[3] the event
+// record (encodeEventRecord: meta and compressed payload in one string),
+// ARGV[4] retention ms. Returns 0 for another's receipt; 2 when recorded
+// for the first time with no delivery record of the event in Redis (no
+// marker, no deliveries: not a retried task, nor an event whose marker
+// expired before its records); 1 otherwise.
 var recordEvent = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
+local first = (not cur) and redis.call('EXISTS', KEYS[3]) == 0
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+if first then return 2 end
 return 1
 `)
 
@@ -76,31 +81,44 @@ return 0
 // the task's retry (same receipt) finishes the job. Search skips an index
 // entry whose event is gone, so the other order would be safe too.
 func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys) (bool, error) {
-	fresh, _, err := s.recordEvent(ctx, ev, receipt, keys, false)
-	return fresh, err
+	rec, err := s.recordEvent(ctx, ev, receipt, keys, false)
+	return rec.Fresh, err
+}
+
+// FanOutRecord is what RecordEventForFanOut did.
+type FanOutRecord struct {
+	// Fresh: this receipt holds the event (its first run, or a retry of
+	// it); false for a duplicate, which the fan-out drops.
+	Fresh bool
+	// First: recorded for the first time, and no delivery record of the
+	// event exists: the fan-out may create them beside its enqueue
+	// (QueueInitDeliveries) instead of reading them first.
+	First bool
+	// Dests are the source's destinations (nil unless Fresh).
+	Dests []Destination
 }
 
 // RecordEventForFanOut is RecordEvent followed by ListDestinations of the
 // event's source, in two round trips instead of four: the source's
 // destination ids are read beside the record, and the destinations beside
-// the index write. dests is nil when the event was not fresh.
-func (s *Store) RecordEventForFanOut(ctx context.Context, ev Event, receipt string, keys SearchKeys) (fresh bool, dests []Destination, err error) {
+// the index write.
+func (s *Store) RecordEventForFanOut(ctx context.Context, ev Event, receipt string, keys SearchKeys) (FanOutRecord, error) {
 	return s.recordEvent(ctx, ev, receipt, keys, true)
 }
 
-func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys, withDests bool) (bool, []Destination, error) {
+func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys, withDests bool) (FanOutRecord, error) {
 	payload := ev.Payload
 	ev.Payload = nil
 	meta, err := json.Marshal(ev)
 	if err != nil {
-		return false, nil, fmt.Errorf("encode event: %w", err)
+		return FanOutRecord{}, fmt.Errorf("encode event: %w", err)
 	}
 	stored, err := encodePayload(payload)
 	if err != nil {
-		return false, nil, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
+		return FanOutRecord{}, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
 	}
 	ret := s.opts.EventRetention.Milliseconds()
-	recKeys := []string{s.kDedupe(ev.ID), s.kEvent(ev.ID)}
+	recKeys := []string{s.kDedupe(ev.ID), s.kEvent(ev.ID), s.kDeliveries(ev.ID)}
 	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), ret}
 	var rec *redis.Cmd
 	var ids *redis.StringSliceCmd
@@ -116,15 +134,15 @@ func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys 
 	}
 	n, err := rec.Int()
 	if err != nil {
-		return false, nil, fmt.Errorf("record event %s: %w", ev.ID, err)
+		return FanOutRecord{}, fmt.Errorf("record event %s: %w", ev.ID, err)
 	}
-	if n != 1 {
-		return false, nil, nil
+	if n == 0 {
+		return FanOutRecord{}, nil
 	}
 	var destIDs []string
 	if withDests {
 		if destIDs, err = ids.Result(); err != nil {
-			return false, nil, fmt.Errorf("list destinations of %s: %w", ev.SourceID, err)
+			return FanOutRecord{}, fmt.Errorf("list destinations of %s: %w", ev.SourceID, err)
 		}
 	}
 	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
@@ -141,13 +159,13 @@ func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys 
 		ix = indexEvent.Run(ctx, s.rdb, ixKeys, ixArgs...)
 	}
 	if err := ix.Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return false, nil, fmt.Errorf("index event %s: %w", ev.ID, err)
+		return FanOutRecord{}, fmt.Errorf("index event %s: %w", ev.ID, err)
 	}
 	dests, err := s.openDests(ev.TenantID, destIDs, gets)
 	if err != nil {
-		return false, nil, err
+		return FanOutRecord{}, err
 	}
-	return true, dests, nil
+	return FanOutRecord{Fresh: true, First: n == 2, Dests: dests}, nil
 }
 
 // GetEvent loads an event with its payload. tenantID "" skips the ownership
@@ -251,13 +269,8 @@ func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []st
 	if len(destIDs) == 0 {
 		return nil, nil
 	}
-	pending, _ := json.Marshal(storedDelivery{Status: StatusPending, UpdatedAt: s.now()})
-	args := make([]any, 0, 2+len(destIDs))
-	args = append(args, s.opts.EventRetention.Milliseconds(), pending)
-	for _, id := range destIDs {
-		args = append(args, id)
-	}
-	res, err := initDeliveries.Run(ctx, s.rdb, []string{s.kDeliveries(eventID)}, args...).StringSlice()
+	keys, args := s.initDeliveriesArgs(eventID, destIDs)
+	res, err := initDeliveries.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("init deliveries of %s: %w", eventID, err)
 	}
@@ -268,6 +281,35 @@ func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []st
 		}
 	}
 	return out, nil
+}
+
+// QueueInitDeliveries queues InitDeliveries' script on p, for an event
+// whose delivery records cannot exist yet (FanOutRecord.First): the
+// fan-out sends it in the round trip of its enqueue. Call the returned
+// func once p has run: it reports the script's error, after loading the
+// script and running it again if Redis had lost it.
+func (s *Store) QueueInitDeliveries(ctx context.Context, p redis.Pipeliner, eventID string, destIDs []string) func() error {
+	keys, args := s.initDeliveriesArgs(eventID, destIDs)
+	cmd := initDeliveries.EvalSha(ctx, p, keys, args...)
+	return func() error {
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			cmd = initDeliveries.Run(ctx, s.rdb, keys, args...) // loads it
+		}
+		if err := cmd.Err(); err != nil {
+			return fmt.Errorf("init deliveries of %s: %w", eventID, err)
+		}
+		return nil
+	}
+}
+
+func (s *Store) initDeliveriesArgs(eventID string, destIDs []string) ([]string, []any) {
+	pending, _ := json.Marshal(storedDelivery{Status: StatusPending, UpdatedAt: s.now()})
+	args := make([]any, 0, 2+len(destIDs))
+	args = append(args, s.opts.EventRetention.Milliseconds(), pending)
+	for _, id := range destIDs {
+		args = append(args, id)
+	}
+	return []string{s.kDeliveries(eventID)}, args
 }
 
 // maxAttemptsKept bounds the attempt log of one delivery (replays add more).
