@@ -29,12 +29,12 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return permanent(fmt.Sprintf("ingest task is not valid JSON: %v", err))
 	}
 	log := f.Log.With().Str("event_id", p.EventID).Str("source_id", p.SourceID).Str("event_type", p.Type).Logger()
-	// The event is recorded and the source's destinations read in two
-	// round trips (the reads ride along with the writes).
-	rec, err := f.Store.RecordEventForFanOut(ctx, store.Event{
-		ID: p.EventID, TenantID: p.TenantID, SourceID: p.SourceID, ProviderID: p.ProviderID,
-		Type: p.Type, ReceivedAt: p.ReceivedAt, Payload: p.Body,
-	}, p.Receipt, inbound.SearchKeys(p.Body))
+	// A new event takes two round trips: the record with the reads of the
+	// source's destinations, then the index write, the delivery records
+	// and the enqueue.
+	ev := store.Event{ID: p.EventID, TenantID: p.TenantID, SourceID: p.SourceID, ProviderID: p.ProviderID,
+		Type: p.Type, ReceivedAt: p.ReceivedAt, Payload: p.Body}
+	rec, err := f.Store.RecordEventForFanOut(ctx, ev, p.Receipt)
 	if err != nil {
 		return err
 	}
@@ -43,6 +43,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info().Msg("duplicate event dropped at fan-out")
 		return nil
 	}
+	keys := inbound.SearchKeys(p.Body)
 	targets := rules.Targets(rec.Dests, p.Type)
 	ids := make([]string, len(targets))
 	todo := make([]DeliveryPayload, 0, len(targets))
@@ -57,22 +58,29 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		for _, d := range targets {
 			todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
 		}
-		if len(todo) > 0 {
-			var initErr func() error
-			err := f.Client.EnqueueDeliveriesAfter(ctx, todo, func(pl redis.Pipeliner) {
-				initErr = f.Store.QueueInitDeliveries(ctx, pl, p.EventID, ids)
-			})
-			if err == nil {
-				err = initErr()
+		var indexed, inited func() error
+		err := f.Client.EnqueueDeliveriesAfter(ctx, todo, func(pl redis.Pipeliner) {
+			indexed = f.Store.QueueIndexEvent(ctx, pl, ev, keys)
+			if len(ids) > 0 {
+				inited = f.Store.QueueInitDeliveries(ctx, pl, p.EventID, ids)
 			}
-			if err != nil {
-				return err
-			}
+		})
+		if err == nil {
+			err = indexed()
+		}
+		if err == nil && inited != nil {
+			err = inited()
+		}
+		if err != nil {
+			return err
 		}
 	} else {
 		// A run again (or an event whose records outlived its marker): one
 		// script call makes every delivery's record or finds it, then the
 		// deliveries still to do are enqueued together.
+		if err := f.Store.IndexEvent(ctx, ev, keys); err != nil {
+			return err
+		}
 		states, err := f.Store.InitDeliveries(ctx, p.EventID, ids)
 		if err != nil {
 			return err
@@ -83,10 +91,8 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			}
 			todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
 		}
-		if len(todo) > 0 {
-			if err := f.Client.EnqueueDeliveries(ctx, todo); err != nil {
-				return err
-			}
+		if err := f.Client.EnqueueDeliveries(ctx, todo); err != nil {
+			return err
 		}
 	}
 	n := len(todo)

@@ -249,8 +249,12 @@ func (c *Client) EnqueueDeliveries(ctx context.Context, ps []DeliveryPayload) er
 
 // EnqueueDeliveriesAfter is EnqueueDeliveries with the commands before adds
 // sent first, in the same round trip (the fan-out's delivery records).
+// With no deliveries, before's commands are sent alone.
 func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayload, before func(redis.Pipeliner)) error {
 	if len(ps) == 0 {
+		if before != nil {
+			_, _ = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { before(p); return nil })
+		}
 		return nil
 	}
 	var batches []taskBatch

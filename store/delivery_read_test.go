@@ -128,21 +128,41 @@ func TestRecordEventForFanOut(t *testing.T) {
 	}
 	ev := Event{ID: "evt_f", TenantID: "ten_1", SourceID: "src_1", ProviderID: "p", Type: "payment.succeeded",
 		ReceivedAt: time.Now(), Payload: json.RawMessage(`{"x":1}`)}
-	rec, err := s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{})
+	rec, err := s.RecordEventForFanOut(ctx, ev, "r1")
 	if err != nil || !rec.Fresh || !rec.First || len(rec.Dests) != 2 || rec.Dests[0].URL == "" {
 		t.Fatalf("first run: %+v err=%v", rec, err)
+	}
+	if found, _, err := s.SearchEvents(ctx, "ten_1", EventFilter{}, 10, ""); err != nil || len(found) != 0 {
+		t.Fatalf("indexed before IndexEvent: %+v, %v", found, err)
+	}
+	if err := s.IndexEvent(ctx, ev, SearchKeys{}); err != nil {
+		t.Fatal(err)
 	}
 	if found, _, err := s.SearchEvents(ctx, "ten_1", EventFilter{}, 10, ""); err != nil || len(found) != 1 {
 		t.Fatalf("indexed: %+v, %v", found, err)
 	}
+	// The destinations are read beside the record once their ids are
+	// known; a change to one, with the same ids, is read all the same.
+	changed, err := s.GetDestination(ctx, "ten_1", "dst_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.URL = "https://example.com/changed"
+	if err := s.SaveDestination(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	rec, err = s.RecordEventForFanOut(ctx, ev, "r1")
+	if err != nil || len(rec.Dests) != 2 || rec.Dests[0].URL != "https://example.com/changed" {
+		t.Fatalf("after a change to dst_1: %+v err=%v", rec, err)
+	}
 	if err := s.DeleteDestination(ctx, "ten_1", "dst_2"); err != nil {
 		t.Fatal(err)
 	}
-	rec, err = s.RecordEventForFanOut(ctx, ev, "r1", SearchKeys{}) // the same task again
+	rec, err = s.RecordEventForFanOut(ctx, ev, "r1") // the same task again
 	if err != nil || !rec.Fresh || rec.First || len(rec.Dests) != 1 || rec.Dests[0].ID != "dst_1" {
 		t.Fatalf("retried task: %+v err=%v", rec, err)
 	}
-	rec, err = s.RecordEventForFanOut(ctx, ev, "r2", SearchKeys{}) // a duplicate
+	rec, err = s.RecordEventForFanOut(ctx, ev, "r2") // a duplicate
 	if err != nil || rec.Fresh || rec.First || rec.Dests != nil {
 		t.Fatalf("duplicate: %+v err=%v", rec, err)
 	}
@@ -157,7 +177,7 @@ func TestRecordEventForFanOut(t *testing.T) {
 	if err := s.rdb.Del(ctx, s.kDedupe(ev.ID)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	rec, err = s.RecordEventForFanOut(ctx, ev, "r3", SearchKeys{})
+	rec, err = s.RecordEventForFanOut(ctx, ev, "r3")
 	if err != nil || !rec.Fresh || rec.First {
 		t.Fatalf("copy after the marker expired, records kept: %+v err=%v, want fresh and not first", rec, err)
 	}

@@ -81,51 +81,33 @@ return 0
 // the task's retry (same receipt) finishes the job. Search skips an index
 // entry whose event is gone, so the other order would be safe too.
 func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys) (bool, error) {
-	rec, err := s.recordEvent(ctx, ev, receipt, keys, false)
-	return rec.Fresh, err
+	n, err := s.recordEvent(ctx, ev, receipt, nil)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	return true, s.IndexEvent(ctx, ev, keys)
 }
 
-// FanOutRecord is what RecordEventForFanOut did.
-type FanOutRecord struct {
-	// Fresh: this receipt holds the event (its first run, or a retry of
-	// it); false for a duplicate, which the fan-out drops.
-	Fresh bool
-	// First: recorded for the first time, and no delivery record of the
-	// event exists: the fan-out may create them beside its enqueue
-	// (QueueInitDeliveries) instead of reading them first.
-	First bool
-	// Dests are the source's destinations (nil unless Fresh).
-	Dests []Destination
-}
-
-// RecordEventForFanOut is RecordEvent followed by ListDestinations of the
-// event's source, in two round trips instead of four: the source's
-// destination ids are read beside the record, and the destinations beside
-// the index write.
-func (s *Store) RecordEventForFanOut(ctx context.Context, ev Event, receipt string, keys SearchKeys) (FanOutRecord, error) {
-	return s.recordEvent(ctx, ev, receipt, keys, true)
-}
-
-func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys SearchKeys, withDests bool) (FanOutRecord, error) {
+// recordEvent runs the recordEvent script for ev and receipt (its result:
+// 0, 1 or 2), with the commands also adds in the same round trip.
+func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, also func(redis.Pipeliner)) (int, error) {
 	payload := ev.Payload
 	ev.Payload = nil
 	meta, err := json.Marshal(ev)
 	if err != nil {
-		return FanOutRecord{}, fmt.Errorf("encode event: %w", err)
+		return 0, fmt.Errorf("encode event: %w", err)
 	}
 	stored, err := encodePayload(payload)
 	if err != nil {
-		return FanOutRecord{}, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
+		return 0, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
 	}
-	ret := s.opts.EventRetention.Milliseconds()
 	recKeys := []string{s.kDedupe(ev.ID), s.kEvent(ev.ID), s.kDeliveries(ev.ID)}
-	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), ret}
+	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), s.opts.EventRetention.Milliseconds()}
 	var rec *redis.Cmd
-	var ids *redis.StringSliceCmd
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		rec = recordEvent.EvalSha(ctx, p, recKeys, recArgs...)
-		if withDests {
-			ids = p.SMembers(ctx, s.kSourceDests(ev.SourceID))
+		if also != nil {
+			also(p)
 		}
 		return nil
 	})
@@ -134,38 +116,39 @@ func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, keys 
 	}
 	n, err := rec.Int()
 	if err != nil {
-		return FanOutRecord{}, fmt.Errorf("record event %s: %w", ev.ID, err)
+		return 0, fmt.Errorf("record event %s: %w", ev.ID, err)
 	}
-	if n == 0 {
-		return FanOutRecord{}, nil
-	}
-	var destIDs []string
-	if withDests {
-		if destIDs, err = ids.Result(); err != nil {
-			return FanOutRecord{}, fmt.Errorf("list destinations of %s: %w", ev.SourceID, err)
-		}
-	}
-	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
-	ixKeys := append([]string{s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
-	ixArgs := []any{ev.ReceivedAt.UnixMilli(), ev.ID, "(" + strconv.FormatInt(oldest, 10), ret}
-	var ix *redis.Cmd
-	var gets []*redis.StringCmd
+	return n, nil
+}
+
+// IndexEvent enters a recorded event into its tenant's event list and the
+// search indexes of its type, source and keys (idempotent).
+func (s *Store) IndexEvent(ctx context.Context, ev Event, keys SearchKeys) error {
+	var done func() error
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		ix = indexEvent.EvalSha(ctx, p, ixKeys, ixArgs...)
-		gets = s.queueDestGets(ctx, p, destIDs)
+		done = s.QueueIndexEvent(ctx, p, ev, keys)
 		return nil
 	})
-	if redis.HasErrorPrefix(ix.Err(), "NOSCRIPT") {
-		ix = indexEvent.Run(ctx, s.rdb, ixKeys, ixArgs...)
+	return done()
+}
+
+// QueueIndexEvent queues IndexEvent's write on p; call the returned func
+// once p has run: it reports the write's error, after loading the script
+// and running it again if Redis had lost it.
+func (s *Store) QueueIndexEvent(ctx context.Context, p redis.Pipeliner, ev Event, keys SearchKeys) func() error {
+	oldest := s.now().Add(-s.opts.EventRetention).UnixMilli()
+	ixKeys := append([]string{s.kTenantEvents(ev.TenantID)}, s.indexKeys(ev, keys)...)
+	ixArgs := []any{ev.ReceivedAt.UnixMilli(), ev.ID, "(" + strconv.FormatInt(oldest, 10), s.opts.EventRetention.Milliseconds()}
+	ix := indexEvent.EvalSha(ctx, p, ixKeys, ixArgs...)
+	return func() error {
+		if redis.HasErrorPrefix(ix.Err(), "NOSCRIPT") {
+			ix = indexEvent.Run(ctx, s.rdb, ixKeys, ixArgs...)
+		}
+		if err := ix.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("index event %s: %w", ev.ID, err)
+		}
+		return nil
 	}
-	if err := ix.Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return FanOutRecord{}, fmt.Errorf("index event %s: %w", ev.ID, err)
-	}
-	dests, err := s.openDests(ev.TenantID, destIDs, gets)
-	if err != nil {
-		return FanOutRecord{}, err
-	}
-	return FanOutRecord{Fresh: true, First: n == 2, Dests: dests}, nil
 }
 
 // GetEvent loads an event with its payload. tenantID "" skips the ownership
@@ -281,25 +264,6 @@ func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []st
 		}
 	}
 	return out, nil
-}
-
-// QueueInitDeliveries queues InitDeliveries' script on p, for an event
-// whose delivery records cannot exist yet (FanOutRecord.First): the
-// fan-out sends it in the round trip of its enqueue. Call the returned
-// func once p has run: it reports the script's error, after loading the
-// script and running it again if Redis had lost it.
-func (s *Store) QueueInitDeliveries(ctx context.Context, p redis.Pipeliner, eventID string, destIDs []string) func() error {
-	keys, args := s.initDeliveriesArgs(eventID, destIDs)
-	cmd := initDeliveries.EvalSha(ctx, p, keys, args...)
-	return func() error {
-		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-			cmd = initDeliveries.Run(ctx, s.rdb, keys, args...) // loads it
-		}
-		if err := cmd.Err(); err != nil {
-			return fmt.Errorf("init deliveries of %s: %w", eventID, err)
-		}
-		return nil
-	}
 }
 
 func (s *Store) initDeliveriesArgs(eventID string, destIDs []string) ([]string, []any) {

@@ -38,6 +38,8 @@ type Store struct {
 	sealer *Sealer
 	opts   Options
 	dests  destCache // decoded destination records (delivery_read.go)
+	// srcDests: each source's destination ids as the fan-out last read them (fanout.go)
+	srcDests destIDCache
 }
 
 // New returns a Store on rdb that seals secrets with sealer.
