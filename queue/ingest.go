@@ -52,9 +52,27 @@ type IngestBatcher struct {
 // ingestLinger is how long an idle sender waits for the next request.
 const ingestLinger = 100 * time.Millisecond
 
-// maxIngestBatch bounds one round trip (and one script call); the rest go
-// in the next.
-const maxIngestBatch = 256
+// maxIngestBatch and maxIngestBatchBytes bound one round trip (and one
+// script call, which holds Redis while it runs): at most this many tasks,
+// and no more task bytes than this unless one task alone is larger (a body
+// may be up to the receiver's --max-body-bytes). The rest go in the next.
+const (
+	maxIngestBatch      = 256
+	maxIngestBatchBytes = 4 << 20
+)
+
+// batchLen is how many of the queued calls the next round trip takes.
+func batchLen(queued []*ingestCall) int {
+	n, size := 0, 0
+	for n < len(queued) && n < maxIngestBatch {
+		size += len(queued[n].msg)
+		if n > 0 && size > maxIngestBatchBytes {
+			break
+		}
+		n++
+	}
+	return n
+}
 
 // ingestCall is one request's task; done is closed once res/err are set.
 type ingestCall struct {
@@ -113,14 +131,14 @@ func (b *IngestBatcher) Enqueue(ctx context.Context, p IngestPayload) (IngestRes
 	}
 }
 
-// send commits queued calls, up to maxIngestBatch per round trip, until
+// send commits queued calls, up to batchLen per round trip, until
 // none has been queued for ingestLinger.
 func (b *IngestBatcher) send() {
 	idle := time.NewTimer(ingestLinger)
 	defer idle.Stop()
 	for {
 		b.mu.Lock()
-		n := min(len(b.queued), maxIngestBatch)
+		n := batchLen(b.queued)
 		if n == 0 {
 			b.queued = b.queued[:0]
 			b.mu.Unlock()

@@ -238,3 +238,36 @@ func TestIngestBatcherScriptFlushAndOutage(t *testing.T) {
 		t.Fatal("Enqueue with Redis down answered without an error")
 	}
 }
+
+// A round trip takes at most maxIngestBatch tasks and, past the first,
+// no more than maxIngestBatchBytes: a burst of large bodies is not sent
+// to Redis as one script call of hundreds of megabytes.
+func TestIngestBatchBounds(t *testing.T) {
+	calls := func(sizes ...int) []*ingestCall {
+		out := make([]*ingestCall, len(sizes))
+		for i, n := range sizes {
+			out[i] = &ingestCall{msg: make([]byte, n)}
+		}
+		return out
+	}
+	many := make([]int, 300)
+	for i := range many {
+		many[i] = 100
+	}
+	mib := 1 << 20
+	for _, c := range []struct {
+		name  string
+		sizes []int
+		want  int
+	}{
+		{"none", nil, 0},
+		{"small ones, up to the count", many, maxIngestBatch},
+		{"1 MiB bodies, up to the bytes", []int{mib, mib, mib, mib, mib, mib}, 4},
+		{"one body over the bytes goes alone", []int{5 * mib, 100, 100}, 1},
+		{"a large one after small ones waits", []int{100, 100, 5 * mib}, 2},
+	} {
+		if got := batchLen(calls(c.sizes...)); got != c.want {
+			t.Errorf("%s: batchLen = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
