@@ -31,8 +31,9 @@ type IngestResult struct {
 	SeenErr error
 }
 
-// IngestBatcher group-commits EnqueueEvent's work for the receiver. A
-// sender goroutine runs only while webhooks arrive: the first request with
+// IngestBatcher makes accepted events durable for the receiver, as ingest
+// tasks whose TaskID is the event id (so a duplicate still queued is
+// refused atomically by Redis), group-committed. A sender goroutine runs only while webhooks arrive: the first request with
 // no sender starts one, which sends batch after batch and exits once
 // nothing has come for ingestLinger (a steady stream reuses one goroutine;
 // an idle receiver, or a test's, keeps none). The zero value is not usable:
@@ -90,11 +91,10 @@ func NewIngestBatcher(c *Client, st *store.Store, timeout time.Duration) *Ingest
 	return &IngestBatcher{c: c, st: st, timeout: timeout, wake: make(chan struct{}, 1)}
 }
 
-// Enqueue makes p durable as an ingest task (see Client.EnqueueEvent) and
-// reads the event's dedupe marker, in the round trip it shares with the
-// requests that arrived with it. An error means the task may or may not be
-// queued: the caller answers so that the platform retries, and the retry is
-// a duplicate if it was.
+// Enqueue makes p durable as an ingest task and reads the event's dedupe
+// marker, in the round trip it shares with the requests that arrived with
+// it. An error means the task may or may not be queued: the caller answers
+// so that the platform retries, and the retry is a duplicate if it was.
 func (b *IngestBatcher) Enqueue(ctx context.Context, p IngestPayload) (IngestResult, error) {
 	// The task's JSON goes into a pooled buffer, then into the message that
 	// the batch sends (which may outlive this call if ctx ends first).

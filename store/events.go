@@ -285,6 +285,7 @@ func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []st
 	return out, nil
 }
 
+// initDeliveriesArgs are the initDeliveries script's keys and arguments.
 func (s *Store) initDeliveriesArgs(eventID string, destIDs []string) ([]string, []any) {
 	pending, _ := json.Marshal(storedDelivery{Status: StatusPending, UpdatedAt: s.now()})
 	args := make([]any, 0, 2+len(destIDs))
