@@ -107,16 +107,24 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 
 	eventID := store.EventID(src.ID, ev.ID)
 	// One round trip, shared with the requests that arrived together (group
-	// commit, queue.IngestBatcher): the enqueue, and the dedupe marker's
-	// check beside it. A task still queued refuses the enqueue; the marker
-	// answers for an event already fanned out. When the marker is found, a
-	// task the enqueue made all the same is a late duplicate that the
-	// fan-out drops (its receipt does not hold the marker): answered as a
-	// duplicate either way.
+	// commit, queue.IngestBatcher): the enqueue, the dedupe marker's check
+	// beside it and, with durable acknowledgement, the replicas'
+	// confirmation after it, on the same connection. A task still queued
+	// refuses the enqueue; the marker answers for an event already fanned
+	// out. When the marker is found, a task the enqueue made all the same is
+	// a late duplicate that the fan-out drops (its receipt does not hold the
+	// marker): answered as a duplicate either way. A duplicate waits for the
+	// replicas too: its original may have been answered 503 not_replicated.
 	res, qerr := s.ingestBatcher().Enqueue(ctx, queue.IngestPayload{
 		Receipt: newReceipt(), EventID: eventID, TenantID: src.TenantID, SourceID: src.ID,
 		ProviderID: ev.ID, Type: ev.Type, ReceivedAt: now.UTC(), Body: body,
 	})
+	if errors.Is(qerr, queue.ErrNotReplicated) {
+		log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(qerr).Msg("webhook not acknowledged: replicas did not confirm")
+		writeError(w, http.StatusServiceUnavailable, "not_replicated",
+			"the event is not yet held by enough Redis replicas; retry later (a retry is answered as a duplicate if it was queued)")
+		return src.Kind, "not_replicated"
+	}
 	if qerr != nil {
 		log.Error().Str("event_id", eventID).Str("event_type", ev.Type).Err(qerr).Msg("receiver cannot enqueue")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
@@ -129,19 +137,6 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (kindName, outco
 		log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(res.SeenErr).Msg("receiver cannot check the dedupe marker; answering from the enqueue alone")
 	}
 	dup := res.Queued || res.Seen
-	// With durable acknowledgement, a duplicate waits too: its original
-	// may have been answered 503 not_replicated and not be on the replicas yet.
-	if err := s.Queue.AwaitReplicas(ctx); err != nil {
-		if errors.Is(err, queue.ErrNotReplicated) {
-			log.Warn().Str("event_id", eventID).Str("event_type", ev.Type).Err(err).Bool("duplicate", dup).Msg("webhook not acknowledged: replicas did not confirm")
-			writeError(w, http.StatusServiceUnavailable, "not_replicated",
-				"the event is not yet held by enough Redis replicas; retry later (a retry is answered as a duplicate if it was queued)")
-			return src.Kind, "not_replicated"
-		}
-		log.Error().Str("event_id", eventID).Str("event_type", ev.Type).Err(err).Msg("receiver cannot wait for replicas")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "queue is unavailable; retry later")
-		return src.Kind, "unavailable"
-	}
 	status := http.StatusAccepted
 	if dup {
 		status = http.StatusOK

@@ -33,7 +33,8 @@ type DurableAck struct {
 // ClientOption configures a Client.
 type ClientOption func(*Client)
 
-// WithDurableAck makes AwaitReplicas wait for a.Replicas replicas.
+// WithDurableAck makes the receiver's enqueue (IngestBatcher) wait for
+// a.Replicas replicas.
 func WithDurableAck(a DurableAck) ClientOption {
 	return func(c *Client) {
 		if a.Timeout <= 0 {
@@ -47,55 +48,40 @@ func WithDurableAck(a DurableAck) ClientOption {
 // one subscribes to it; it is not a key, so it costs no memory.
 const ackBarrierChannel = "hookshift:ack-barrier"
 
-// AwaitReplicas returns once ack.Replicas replicas hold every write Redis
-// had applied when it was called, so a task enqueued (or found queued)
-// before the call is covered: ErrNotReplicated if they do not confirm
-// within ack.Timeout. It is a no-op when no replicas are asked for.
+// queueAck queues, after a batch's enqueue and on the same pipeline (so on
+// the same connection, to the same server), a barrier write and WAIT; the
+// returned func reports, once the pipeline has run, whether ack.Replicas
+// replicas confirmed it (ErrNotReplicated if not). It queues nothing and
+// its func reports nil when no replicas are asked for.
 //
-// Redis's WAIT covers only the writes of the connection it is sent on, and
-// asynq's client takes any connection from the pool for the enqueue. So
-// AwaitReplicas sends, on one connection and in one round trip, a barrier
-// write (a PUBLISH, which Redis replicates in order with every other write
-// and which leaves no key behind) and then WAIT: the replicas that confirm
-// the barrier hold everything written before it, the task included, whatever
-// connection wrote it. The same holds for a duplicate whose original was
-// written by another request, which a WAIT on the enqueue's own connection
-// would not cover. On Redis Cluster, where PUBLISH is not replicated this
-// way, the barrier is a short-lived key in the ingest queue's slot, written
-// with the WAIT on a connection to that slot's master.
-func (c *Client) AwaitReplicas(ctx context.Context) error {
+// Redis's WAIT covers the writes of its own connection, so it must follow
+// the enqueue on that connection: a WAIT sent apart could reach another
+// server than the write (a new primary after a failover, where the write
+// never arrived) and confirm a task that is lost. The barrier (a PUBLISH,
+// which Redis replicates in order with every other write and which leaves
+// no key behind) makes the WAIT cover what the server had applied before it
+// from any connection too: a duplicate whose task another request wrote,
+// which this connection only read. On a cluster node, where PUBLISH goes
+// over the cluster bus and not the replication stream, the barrier is a
+// short-lived key in the ingest queue's slot.
+func (c *Client) queueAck(ctx context.Context, p redis.Pipeliner, clusterNode bool) func() error {
 	if c.ack.Replicas <= 0 {
-		return nil
+		return func() error { return nil }
 	}
-	var wait *redis.Cmd
-	on := redis.Cmdable(c.rdb)
-	barrier := func(p redis.Pipeliner) { p.Publish(ctx, ackBarrierChannel, "") }
-	if cc, ok := c.rdb.(*redis.ClusterClient); ok {
-		// On a cluster PUBLISH goes over the cluster bus, not the replication
-		// stream: the barrier is a key written on the master of the ingest
-		// queue's slot, where every ingest task is.
-		key := store.AckBarrierKey(QueueIngest)
-		node, err := cc.MasterForKey(ctx, key)
+	if clusterNode {
+		p.Set(ctx, store.AckBarrierKey(QueueIngest), "1", time.Minute)
+	} else {
+		p.Publish(ctx, ackBarrierChannel, "")
+	}
+	wait := p.Do(ctx, "WAIT", c.ack.Replicas, c.ack.Timeout.Milliseconds())
+	return func() error {
+		n, err := wait.Int64()
 		if err != nil {
-			return fmt.Errorf("wait for %d replicas: find the ingest queue's master: %w", c.ack.Replicas, err)
+			return fmt.Errorf("wait for %d replicas: %w", c.ack.Replicas, err)
 		}
-		on = node
-		barrier = func(p redis.Pipeliner) { p.Set(ctx, key, "1", time.Minute) }
-	}
-	_, err := on.Pipelined(ctx, func(p redis.Pipeliner) error {
-		barrier(p)
-		wait = p.Do(ctx, "WAIT", c.ack.Replicas, c.ack.Timeout.Milliseconds())
+		if n < int64(c.ack.Replicas) {
+			return fmt.Errorf("%w: %d of %d replicas confirmed within %s", ErrNotReplicated, n, c.ack.Replicas, c.ack.Timeout)
+		}
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("wait for %d replicas: %w", c.ack.Replicas, err)
 	}
-	n, err := wait.Int64()
-	if err != nil {
-		return fmt.Errorf("wait for %d replicas: %w", c.ack.Replicas, err)
-	}
-	if n < int64(c.ack.Replicas) {
-		return fmt.Errorf("%w: %d of %d replicas confirmed within %s", ErrNotReplicated, n, c.ack.Replicas, c.ack.Timeout)
-	}
-	return nil
 }

@@ -124,11 +124,18 @@ func (c *Client) publish(ctx context.Context, queues ...string) error {
 	return nil
 }
 
-// enqueueBatches runs each batch's script call, all in one pipeline after
-// whatever before adds to it (before may be nil), and returns, per batch and
-// task, whether the task was added (false: its id was taken). On error
+// enqueueBatches sends one pipeline on on (the client, or one cluster
+// node): the commands before adds, each batch's script call, then the
+// commands after adds (before and after may be nil). It returns, per batch
+// and task, whether the task was added (false: its id was taken). On error
 // nothing is known of any task.
-func (c *Client) enqueueBatches(ctx context.Context, batches []taskBatch, before func(redis.Pipeliner)) ([][]bool, error) {
+//
+// A Redis that lost the script (after a restart or a failover) answers
+// NOSCRIPT without running it: the script is loaded and the whole pipeline
+// sent once more, so that what after adds (the replicas' confirmation)
+// follows the writes it is about. before and after must add only commands
+// that may run twice, and assign what they add anew on each call.
+func (c *Client) enqueueBatches(ctx context.Context, on redis.UniversalClient, batches []taskBatch, before, after func(redis.Pipeliner)) ([][]bool, error) {
 	queues := make([]string, len(batches))
 	for i, b := range batches {
 		queues[i] = b.queue
@@ -142,20 +149,32 @@ func (c *Client) enqueueBatches(ctx context.Context, batches []taskBatch, before
 	for i := range batches {
 		keys[i], args[i] = batches[i].args()
 	}
-	_, _ = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if before != nil {
-			before(p)
+	for attempt := 0; ; attempt++ {
+		_, _ = on.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if before != nil {
+				before(p)
+			}
+			for i := range batches {
+				cmds[i] = enqueueTasks.EvalSha(ctx, p, keys[i], args[i]...)
+			}
+			if after != nil {
+				after(p)
+			}
+			return nil
+		})
+		lost := false
+		for _, cmd := range cmds {
+			lost = lost || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT")
 		}
-		for i := range batches {
-			cmds[i] = enqueueTasks.EvalSha(ctx, p, keys[i], args[i]...)
+		if !lost || attempt > 0 {
+			break
 		}
-		return nil
-	})
+		if err := enqueueTasks.Load(ctx, on).Err(); err != nil {
+			return nil, fmt.Errorf("load the enqueue script: %w", err)
+		}
+	}
 	out := make([][]bool, len(batches))
 	for i, b := range batches {
-		if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
-			cmds[i] = enqueueTasks.Run(ctx, c.rdb, keys[i], args[i]...) // loads it
-		}
 		added, err := cmds[i].Int64Slice()
 		if err == nil && len(added) != len(b.ids) {
 			err = fmt.Errorf("the script answered %d results for %d tasks", len(added), len(b.ids))

@@ -174,20 +174,41 @@ func (b *IngestBatcher) send() {
 }
 
 // commit runs one batch: the enqueue script and the marker checks in one
-// pipeline. A call's err is the enqueue's; a marker that cannot be read is
-// only its SeenErr.
+// pipeline and, with a durable acknowledgement, the replicas' confirmation
+// after the enqueue on the same connection (queueAck). On a cluster the
+// tasks and the confirmation go to the ingest queue's master in one
+// pipeline, and the markers, which are in other slots, in a second. A
+// call's err is the enqueue's or the confirmation's; a marker that cannot
+// be read is only its SeenErr.
 func (b *IngestBatcher) commit(ctx context.Context, batch []*ingestCall) error {
 	tasks := taskBatch{queue: QueueIngest, ids: make([]string, 0, len(batch)), msgs: make([][]byte, 0, len(batch))}
 	for _, c := range batch {
 		tasks.add(c.id, c.msg)
 	}
 	seen := make([]*redis.IntCmd, len(batch))
-	added, err := b.c.enqueueBatches(ctx, []taskBatch{tasks}, func(p redis.Pipeliner) {
+	markers := func(p redis.Pipeliner) {
 		for i, c := range batch {
 			seen[i] = b.st.QueueSeen(ctx, p, c.id)
 		}
+	}
+	var acked func() error
+	on, clusterNode := b.c.rdb, false
+	if cc, ok := b.c.rdb.(*redis.ClusterClient); ok {
+		node, err := cc.MasterForKey(ctx, asynqPendingKey(QueueIngest))
+		if err != nil {
+			return fmt.Errorf("enqueue %d events: find the ingest queue's master: %w", len(batch), err)
+		}
+		on, clusterNode = node, true
+		_, _ = cc.Pipelined(ctx, func(p redis.Pipeliner) error { markers(p); return nil })
+		markers = nil
+	}
+	added, err := b.c.enqueueBatches(ctx, on, []taskBatch{tasks}, markers, func(p redis.Pipeliner) {
+		acked = b.c.queueAck(ctx, p, clusterNode)
 	})
 	if err != nil {
+		return fmt.Errorf("enqueue %d events: %w", len(batch), err)
+	}
+	if err := acked(); err != nil {
 		return fmt.Errorf("enqueue %d events: %w", len(batch), err)
 	}
 	for i, c := range batch {

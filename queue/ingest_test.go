@@ -1,10 +1,13 @@
 package queue
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -268,6 +271,101 @@ func TestIngestBatchBounds(t *testing.T) {
 	} {
 		if got := batchLen(calls(c.sizes...)); got != c.want {
 			t.Errorf("%s: batchLen = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// With a durable acknowledgement, the replicas' confirmation (barrier and
+// WAIT) follows the enqueue on the same connection, in the same pipeline:
+// Redis's WAIT covers its own connection's writes, and a WAIT sent apart
+// could reach another server than the write (the new primary after a
+// failover, where the write never arrived) and confirm a lost task. Redis's
+// MONITOR shows, for every WAIT, the barrier and the enqueue script just
+// before it from the same client. Every call is confirmed and the replica
+// holds every task.
+func TestAckWaitFollowsTheWriteOnItsConnection(t *testing.T) {
+	rs := redistest.Start(t)
+	replica := redistest.StartReplica(rs)
+	replica.WaitLinkUp()
+	rdb := rs.Client()
+	ctx := context.Background()
+	// MONITOR on a plain connection: every command Redis runs, one line each.
+	mc, err := net.Dial("tcp", rs.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	if _, err := mc.Write([]byte("MONITOR\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	mr := bufio.NewReader(mc)
+	if ok, err := mr.ReadString('\n'); err != nil || !strings.HasPrefix(ok, "+OK") {
+		t.Fatalf("MONITOR: %q %v", ok, err)
+	}
+	lines := make(chan string, 100000)
+	go func() {
+		defer close(lines)
+		for {
+			l, err := mr.ReadString('\n')
+			if err != nil {
+				return
+			}
+			lines <- strings.TrimSpace(strings.TrimPrefix(l, "+"))
+		}
+	}()
+
+	c := NewClient(rdb, DefaultSchedule(), WithDurableAck(DurableAck{Replicas: 1, Timeout: 2 * time.Second}))
+	b := NewIngestBatcher(c, ingestStore(t, rdb), 5*time.Second)
+	const n = 60
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = b.Enqueue(ctx, ingestPayload(fmt.Sprintf("evt_ack_%d", i)))
+		}()
+	}
+	wg.Wait()
+	time.Sleep(200 * time.Millisecond)
+	mc.Close()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	byClient := map[string][]string{} // client address -> its commands, in order
+	waits := 0
+	for l := range lines {
+		// 1701234567.123456 [0 127.0.0.1:54321] "EVALSHA" "…" …
+		open, end := strings.Index(l, "["), strings.Index(l, "]")
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(l[open+1 : end])
+		rest := strings.Fields(l[end+1:])
+		if len(f) != 2 || len(rest) == 0 {
+			continue
+		}
+		cmd := strings.ToUpper(strings.Trim(rest[0], `"`))
+		if len(rest) > 1 && cmd == "EVALSHA" {
+			cmd += " " + strings.Trim(rest[1], `"`)
+		}
+		if strings.ToUpper(strings.Trim(rest[0], `"`)) == "WAIT" {
+			waits++
+			prev := byClient[f[1]]
+			if len(prev) < 2 || prev[len(prev)-1] != "PUBLISH" || prev[len(prev)-2] != "EVALSHA "+enqueueTasks.Hash() {
+				t.Fatalf("a WAIT from %s follows %v on its connection, want the enqueue script then the barrier", f[1], prev[max(0, len(prev)-3):])
+			}
+		}
+		byClient[f[1]] = append(byClient[f[1]], cmd)
+	}
+	if waits == 0 || waits > n {
+		t.Fatalf("%d WAITs for %d calls", waits, n)
+	}
+	for i := range n {
+		if _, err := asynq.NewInspectorFromRedisClient(replica.Client()).GetTaskInfo(QueueIngest, fmt.Sprintf("evt_ack_%d", i)); err != nil {
+			t.Fatalf("confirmed, but the replica does not hold task %d: %v", i, err)
 		}
 	}
 }

@@ -273,7 +273,7 @@ func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayloa
 		id := DeliveryTaskID(p.EventID, p.DestinationID)
 		batches[i].add(id, appendTaskMessage(nil, TypeDelivery, id, q, retry, b))
 	}
-	if _, err := c.enqueueBatches(ctx, batches, before); err != nil {
+	if _, err := c.enqueueBatches(ctx, c.rdb, batches, before, nil); err != nil {
 		return fmt.Errorf("enqueue %d deliveries of %s: %w", len(ps), ps[0].EventID, err)
 	}
 	return nil

@@ -46,22 +46,17 @@ func TestIngestEncodingMatchesMarshal(t *testing.T) {
 	}
 }
 
-// On Redis Cluster the wait goes to the master of the ingest queue's slot:
-// one that cannot be reached is an error (the receiver answers 503), never a
-// confirmation; without replicas asked for, nothing is waited for. The
-// confirmation itself is proven on a real cluster (httpapi's
-// TestClusterMasterKilledUnderLoad).
-func TestAwaitReplicasOnUnreachableCluster(t *testing.T) {
+// On Redis Cluster the enqueue and the wait go to the master of the ingest
+// queue's slot: one that cannot be reached is an error (the receiver answers
+// 503), never a confirmation. The confirmation itself is proven on a real
+// cluster (httpapi's TestClusterMasterKilledUnderLoad).
+func TestIngestOnUnreachableCluster(t *testing.T) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, MaxRetries: -1})
 	defer cc.Close()
 	c := NewClient(cc, DefaultSchedule(), WithDurableAck(DurableAck{Replicas: 1}))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.AwaitReplicas(ctx); err == nil {
-		t.Fatal("AwaitReplicas on an unreachable cluster confirmed the task")
-	}
-	if err := NewClient(cc, DefaultSchedule()).AwaitReplicas(context.Background()); err != nil {
-		t.Fatalf("AwaitReplicas without replicas asked for = %v, want nil", err)
+	b := NewIngestBatcher(c, ingestStore(t, cc), 5*time.Second)
+	if _, err := b.Enqueue(context.Background(), ingestPayload("evt_1")); err == nil {
+		t.Fatal("Enqueue on an unreachable cluster confirmed the task")
 	}
 }
 
