@@ -48,6 +48,7 @@ type IngestBatcher struct {
 	queued  []*ingestCall
 	wake    chan struct{} // a call was queued while the sender waits; buffered 1
 	bufs    sync.Pool     // Enqueue's task buffers
+	slots   chan struct{} // batches in flight (NewIngestBatcher)
 }
 
 // ingestLinger is how long an idle sender waits for the next request.
@@ -87,9 +88,21 @@ type ingestCall struct {
 // NewIngestBatcher returns a batcher enqueueing through c and checking
 // markers in st; timeout bounds each round trip on its own, so that no
 // request's cancelled context fails the others of its batch.
+//
+// One batch is in flight at a time, so that requests gather into the next
+// while it is; with a durable acknowledgement up to maxAckedInFlight, so
+// that a replica slow to confirm (or one that is down, each batch then
+// waiting out the ack timeout) does not hold back every request behind it.
 func NewIngestBatcher(c *Client, st *store.Store, timeout time.Duration) *IngestBatcher {
-	return &IngestBatcher{c: c, st: st, timeout: timeout, wake: make(chan struct{}, 1)}
+	inFlight := 1
+	if c.ack.Replicas > 0 {
+		inFlight = maxAckedInFlight
+	}
+	return &IngestBatcher{c: c, st: st, timeout: timeout, wake: make(chan struct{}, 1), slots: make(chan struct{}, inFlight)}
 }
+
+// maxAckedInFlight is how many batches may wait for their replicas at once.
+const maxAckedInFlight = 4
 
 // Enqueue makes p durable as an ingest task and reads the event's dedupe
 // marker, in the round trip it shares with the requests that arrived with
@@ -137,9 +150,13 @@ func (b *IngestBatcher) send() {
 	idle := time.NewTimer(ingestLinger)
 	defer idle.Stop()
 	for {
+		// A free slot first: while every one is taken, requests gather
+		// into the next batch.
+		b.slots <- struct{}{}
 		b.mu.Lock()
 		n := batchLen(b.queued)
 		if n == 0 {
+			<-b.slots
 			b.queued = b.queued[:0]
 			b.mu.Unlock()
 			idle.Reset(ingestLinger)
@@ -160,16 +177,21 @@ func (b *IngestBatcher) send() {
 		batch := b.queued[:n:n]
 		b.queued = b.queued[n:]
 		b.mu.Unlock()
+		go b.run(batch)
+	}
+}
 
-		ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
-		err := b.commit(ctx, batch)
-		cancel()
-		for _, c := range batch {
-			if err != nil {
-				c.err = err
-			}
-			close(c.done)
+// run commits one batch, answers its calls and frees its slot.
+func (b *IngestBatcher) run(batch []*ingestCall) {
+	defer func() { <-b.slots }()
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	err := b.commit(ctx, batch)
+	cancel()
+	for _, c := range batch {
+		if err != nil {
+			c.err = err
 		}
+		close(c.done)
 	}
 }
 

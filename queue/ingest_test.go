@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -366,6 +367,48 @@ func TestAckWaitFollowsTheWriteOnItsConnection(t *testing.T) {
 	for i := range n {
 		if _, err := asynq.NewInspectorFromRedisClient(replica.Client()).GetTaskInfo(QueueIngest, fmt.Sprintf("evt_ack_%d", i)); err != nil {
 			t.Fatalf("confirmed, but the replica does not hold task %d: %v", i, err)
+		}
+	}
+}
+
+// With a durable acknowledgement and the replica gone, each batch waits out
+// the ack timeout; batches wait side by side (up to maxAckedInFlight), so a
+// request that comes while one waits is not held behind it: Redis shows
+// several clients blocked in WAIT at once. Every call is then refused with
+// ErrNotReplicated, never confirmed.
+func TestAckedBatchesWaitSideBySide(t *testing.T) {
+	rs := redistest.Start(t)
+	replica := redistest.StartReplica(rs)
+	replica.WaitLinkUp()
+	replica.Stop()
+	rdb := rs.Client()
+	ctx := context.Background()
+	c := NewClient(rdb, DefaultSchedule(), WithDurableAck(DurableAck{Replicas: 1, Timeout: 1500 * time.Millisecond}))
+	b := NewIngestBatcher(c, ingestStore(t, rdb), 10*time.Second)
+	const waves = maxAckedInFlight
+	errs := make([]error, waves)
+	var wg sync.WaitGroup
+	for i := range waves {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = b.Enqueue(ctx, ingestPayload(fmt.Sprintf("evt_wave_%d", i)))
+		}()
+		time.Sleep(100 * time.Millisecond) // each wave finds the one before it waiting
+	}
+	blocked := 0
+	for _, l := range strings.Split(rdb.Info(ctx, "clients").Val(), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "blocked_clients:"); ok {
+			fmt.Sscan(v, &blocked)
+		}
+	}
+	wg.Wait()
+	if blocked < 2 || blocked > maxAckedInFlight {
+		t.Fatalf("%d clients blocked in WAIT while %d waves waited, want 2 to %d side by side", blocked, waves, maxAckedInFlight)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, ErrNotReplicated) {
+			t.Fatalf("wave %d: %v, want ErrNotReplicated", i, err)
 		}
 	}
 }
