@@ -253,3 +253,30 @@ func waitDrained(t *testing.T, sink *countingSink, redisURL string, acked []stri
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// explainMissing logs, for each event that was acknowledged and never
+// delivered, where it stopped: its ingest task (and state), its dedupe
+// marker, its record, its delivery records and their tasks.
+func explainMissing(t *testing.T, redisURL string, ids []string) {
+	t.Helper()
+	tg, err := redisconn.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tg.Client(redisconn.ServeOptions)
+	defer c.Close()
+	ctx := context.Background()
+	for _, id := range ids {
+		ingest := c.HGet(ctx, "asynq:{ingest}:t:"+id, "state").Val()
+		marker := c.Get(ctx, "hookshift:{e:"+id+"}:dedupe").Val()
+		event := c.Exists(ctx, "hookshift:{e:"+id+"}:event").Val()
+		dels := c.HGetAll(ctx, "hookshift:{e:"+id+"}:deliveries").Val()
+		var tasks []string
+		for dst := range dels {
+			for _, q := range queue.DeliveryQueuesFor(1) {
+				tasks = append(tasks, q+":"+c.HGet(ctx, "asynq:{"+q+"}:t:"+id+":"+dst, "state").Val())
+			}
+		}
+		t.Logf("missing %s: ingest task %q, marker %q, event record %d, deliveries %v, delivery tasks %v", id, ingest, marker, event, dels, tasks)
+	}
+}
