@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hookshift/hookshift/integrations/inbound"
 	"github.com/hookshift/hookshift/internal/redisconn"
@@ -209,11 +210,7 @@ var debugQueues = false
 // archived as dead letters, over every hookshift queue.
 func queueState(t *testing.T, redisURL string) (queued, archived int) {
 	t.Helper()
-	tg, err := redisconn.Parse(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := tg.Client(redisconn.ServeOptions)
+	c := redisClient(t, redisURL)
 	defer c.Close()
 	insp := asynq.NewInspectorFromRedisClient(c)
 	for _, q := range queue.Queues() {
@@ -259,11 +256,7 @@ func waitDrained(t *testing.T, sink *countingSink, redisURL string, acked []stri
 // marker, its record, its delivery records and their tasks.
 func explainMissing(t *testing.T, redisURL string, ids []string) {
 	t.Helper()
-	tg, err := redisconn.Parse(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := tg.Client(redisconn.ServeOptions)
+	c := redisClient(t, redisURL)
 	defer c.Close()
 	ctx := context.Background()
 	for _, id := range ids {
@@ -272,11 +265,21 @@ func explainMissing(t *testing.T, redisURL string, ids []string) {
 		event := c.Exists(ctx, "hookshift:{e:"+id+"}:event").Val()
 		dels := c.HGetAll(ctx, "hookshift:{e:"+id+"}:deliveries").Val()
 		var tasks []string
-		for dst := range dels {
-			for _, q := range queue.DeliveryQueuesFor(1) {
-				tasks = append(tasks, q+":"+c.HGet(ctx, "asynq:{"+q+"}:t:"+id+":"+dst, "state").Val())
-			}
+		for dst := range dels { // the chaos test runs one delivery shard
+			q := queue.DeliveryQueueOf(dst, 1)
+			tasks = append(tasks, q+":"+c.HGet(ctx, "asynq:{"+q+"}:t:"+queue.DeliveryTaskID(id, dst), "state").Val())
 		}
 		t.Logf("missing %s: ingest task %q, marker %q, event record %d, deliveries %v, delivery tasks %v", id, ingest, marker, event, dels, tasks)
 	}
+}
+
+// redisClient is a client on redisURL as hookshift would open it (the
+// caller closes it).
+func redisClient(t *testing.T, redisURL string) redis.UniversalClient {
+	t.Helper()
+	tg, err := redisconn.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg.Client(redisconn.ServeOptions)
 }
