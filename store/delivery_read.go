@@ -26,19 +26,18 @@ type DeliveryInputs struct {
 	Health      Health   // the destination's health; zero when healthy
 }
 
-// LoadDelivery reads an event, a destination, the delivery's state and the
-// destination's health in one pipelined round trip (four reads on two slots:
+// LoadDelivery reads an event with the delivery's state, a destination and
+// the destination's health in one pipelined round trip (three reads on two slots:
 // a cluster client splits the pipeline by node). Every value is read afresh,
 // so a change to the destination is seen by the next attempt; only the
 // decoding of an unchanged destination record is reused (destCache).
 func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (DeliveryInputs, error) {
-	var ev, dest, del, health *redis.StringCmd
+	var ev, dest, health *redis.StringCmd
 	// The error of the pipeline is the first command's; each is looked at
 	// on its own below.
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		ev = p.Get(ctx, s.kEvent(eventID))
 		dest = p.Get(ctx, s.kDest(destID))
-		del = p.HGet(ctx, s.kDeliveries(eventID), destID)
 		health = p.Get(ctx, s.kHealth(destID))
 		return nil
 	})
@@ -60,7 +59,7 @@ func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (Deliv
 	if err != nil {
 		return in, err
 	}
-	for _, c := range []*redis.StringCmd{dest, del, health} {
+	for _, c := range []*redis.StringCmd{dest, health} {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			return in, fmt.Errorf("load delivery %s/%s: %w", eventID, destID, err)
 		}
@@ -73,8 +72,12 @@ func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (Deliv
 		return in, err
 	}
 	in.Delivery = Delivery{DestinationID: destID, Status: StatusPending}
-	if b, err := del.Bytes(); err == nil {
-		if in.Delivery, err = decodeDelivery(destID, b); err != nil {
+	rec, err := s.deliveryRecordOf(ctx, eventID, destID, ev)
+	if err != nil {
+		return in, err
+	}
+	if rec != nil {
+		if in.Delivery, err = decodeDelivery(destID, rec); err != nil {
 			return in, err
 		}
 	}

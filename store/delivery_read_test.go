@@ -50,6 +50,12 @@ func TestLoadDelivery(t *testing.T) {
 		t.Fatalf("decoded destination shared between callers: %v", again.Destination.Headers)
 	}
 
+	// An event in the old form (a v1 record, its deliveries in a hash of
+	// their own, in the record's old JSON form) still loads, and its
+	// attempts go on being written there.
+	if err := rdb.Set(ctx, s.kEvent(ev.ID), encodeEventRecord(mustJSONBytes(t, Event{ID: ev.ID, TenantID: ev.TenantID, Type: ev.Type}), nil), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
 	old := `{"destination_id":"dst_ld","status":"retrying","attempt_count":2,"last_error":"HTTP 503","updated_at":"2026-01-01T00:00:00Z","attempts":null}`
 	if err := rdb.HSet(ctx, s.kDeliveries(ev.ID), dest.ID, old).Err(); err != nil {
 		t.Fatal(err)
@@ -69,6 +75,9 @@ func TestLoadDelivery(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].DestinationID != dest.ID || ds[0].Status != StatusDelivered || ds[0].AttemptCount != 3 || len(ds[0].Attempts) != 1 {
 		t.Fatalf("deliveries = %+v, %v", ds, err)
 	}
+	if n := rdb.LLen(ctx, s.kAttempts(ev.ID, dest.ID)).Val(); n != 1 {
+		t.Fatalf("old form's attempt list holds %d, want 1", n)
+	}
 	// An event stored as a hash (before events were one string) still loads.
 	meta, _ := json.Marshal(Event{ID: ev.ID, TenantID: ev.TenantID, Type: ev.Type})
 	if err := rdb.Del(ctx, s.kEvent(ev.ID)).Err(); err != nil {
@@ -87,6 +96,10 @@ func TestLoadDelivery(t *testing.T) {
 func TestInitDeliveries(t *testing.T) {
 	s, _, _ := newTestStore(t, time.Hour)
 	ctx := context.Background()
+	if _, err := s.InitDeliveries(ctx, "evt_i", []string{"dst_a"}); !errors.Is(err, ErrEventNotFound) {
+		t.Fatalf("init deliveries of an event not recorded: %v, want ErrEventNotFound", err)
+	}
+	recordTestEvent(t, s, "evt_i")
 	if err := s.RecordAttempt(ctx, "evt_i", "dst_b", Attempt{Number: 1, Outcome: "delivered"}, StatusDelivered); err != nil {
 		t.Fatal(err)
 	}
@@ -167,22 +180,68 @@ func TestRecordEventForFanOut(t *testing.T) {
 		t.Fatalf("duplicate: %+v err=%v", rec, err)
 	}
 
-	// The marker expired (a dedupe window shorter than the retention) but
-	// the event's delivery records are still there: a copy that comes now
-	// is recorded, but not as a first, so the fan-out reads the records
-	// and does not send a delivery that is done again.
+	// The event's record is its own dedupe marker: a copy that comes after
+	// the dedupe window, while the event is kept, is a duplicate too.
 	if _, err := s.InitDeliveries(ctx, ev.ID, []string{"dst_1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.rdb.Del(ctx, s.kDedupe(ev.ID)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	rec, err = s.RecordEventForFanOut(ctx, ev, "r3")
-	if err != nil || !rec.Fresh || rec.First {
-		t.Fatalf("copy after the marker expired, records kept: %+v err=%v, want fresh and not first", rec, err)
+	if rec, err = s.RecordEventForFanOut(ctx, ev, "r3"); err != nil || rec.Fresh {
+		t.Fatalf("copy after the marker expired, record kept: %+v err=%v, want a duplicate", rec, err)
+	}
+
+	// An event in the old form whose marker expired but whose delivery
+	// records are still there: a copy that comes now is recorded, but not
+	// as a first, so the fan-out reads the records and does not send a
+	// delivery that is done again; the record is left in its old form.
+	old := Event{ID: "evt_old", TenantID: "ten_1", SourceID: "src_1", Type: "t", ReceivedAt: time.Now()}
+	v1 := encodeEventRecord(mustJSONBytes(t, old), nil)
+	if err := s.rdb.Set(ctx, s.kEvent(old.ID), v1, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.HSet(ctx, s.kDeliveries(old.ID), "dst_1", `{"status":"delivered","updated_at":"2026-01-01T00:00:00Z"}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err = s.RecordEventForFanOut(ctx, old, "r3"); err != nil || !rec.Fresh || rec.First {
+		t.Fatalf("copy of an old-form event: %+v err=%v, want fresh and not first", rec, err)
+	}
+	if ds, err := s.InitDeliveries(ctx, old.ID, []string{"dst_1"}); err != nil || ds[0].Status != StatusDelivered {
+		t.Fatalf("old-form delivery after the copy: %+v, %v", ds, err)
+	}
+	if got := s.rdb.Get(ctx, s.kEvent(old.ID)).Val(); got != string(v1) {
+		t.Fatalf("old-form record rewritten: %q", got)
+	}
+	// Its delivery records outlived the record itself: a copy is a
+	// duplicate, not a new event whose deliveries would be sent again.
+	if err := s.rdb.Del(ctx, s.kEvent(old.ID), s.kDedupe(old.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err = s.RecordEventForFanOut(ctx, old, "r4"); err != nil || rec.Fresh {
+		t.Fatalf("copy after an old-form record expired before its deliveries: %+v err=%v, want a duplicate", rec, err)
 	}
 	if ok, err := s.RecordEvent(ctx, Event{ID: "evt_g", TenantID: "ten_1", SourceID: "src_1", Type: "t", ReceivedAt: time.Now(),
 		Payload: json.RawMessage(`{}`)}, "r1", SearchKeys{}); err != nil || !ok {
 		t.Fatalf("RecordEvent of a new event = %v, %v", ok, err)
 	}
+}
+
+// recordTestEvent records a bare event of ten_1/src_1, so that deliveries
+// of it can be written.
+func recordTestEvent(t testing.TB, s *Store, id string) {
+	t.Helper()
+	ev := Event{ID: id, TenantID: "ten_1", SourceID: "src_1", Type: "t", ReceivedAt: s.now(), Payload: json.RawMessage(`{}`)}
+	if ok, err := s.RecordEvent(context.Background(), ev, "r-"+id, SearchKeys{}); err != nil || !ok {
+		t.Fatalf("record %s: %v, %v", id, ok, err)
+	}
+}
+
+func mustJSONBytes(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

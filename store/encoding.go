@@ -53,8 +53,14 @@ func encodeEventRecord(meta, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// splitEventRecord returns the meta and stored payload of a record.
+// splitEventRecord returns the meta and stored payload of a record, alone
+// or as the head of an event's string (eventstate.go).
 func splitEventRecord(id string, b []byte) (meta, payload []byte, err error) {
+	if len(b) > 0 && b[0] == eventRecordV2 { // the record is the head of the event's string
+		if b, _, err = splitEventV2(id, b); err != nil {
+			return nil, nil, err
+		}
+	}
 	if len(b) == 0 || b[0] != eventRecordV1 {
 		return nil, nil, fmt.Errorf("event %s: unknown record format", id)
 	}

@@ -12,46 +12,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Seen reports whether an event id is inside its dedupe window. The receiver
-// asks this before enqueueing; asynq's TaskID refuses duplicates while the
-// task itself still exists.
+// Seen reports whether an event id is recorded or inside its dedupe window:
+// its event key exists (the receipt that recorded it is in it), or its
+// dedupe marker does (written only when the window outlasts the retention,
+// and by the old form). The receiver asks this before enqueueing; asynq's
+// TaskID refuses duplicates while the task itself still exists.
 func (s *Store) Seen(ctx context.Context, eventID string) (bool, error) {
-	n, err := s.rdb.Exists(ctx, s.kDedupe(eventID)).Result()
+	n, err := s.rdb.Exists(ctx, s.kEvent(eventID), s.kDedupe(eventID)).Result()
 	if err != nil {
 		return false, fmt.Errorf("check dedupe marker: %w", err)
 	}
 	return n > 0, nil
 }
 
-// QueueSeen queues Seen's check of eventID's dedupe marker on p: the
-// receiver's group commit sends it beside the enqueue (queue.IngestBatcher).
-// The command's value is 1 when the marker exists.
+// QueueSeen queues Seen's check of eventID on p: the receiver's group
+// commit sends it beside the enqueue (queue.IngestBatcher). The command's
+// value is above 0 when the event is seen.
 func (s *Store) QueueSeen(ctx context.Context, p redis.Pipeliner, eventID string) *redis.IntCmd {
-	return p.Exists(ctx, s.kDedupe(eventID))
+	return p.Exists(ctx, s.kEvent(eventID), s.kDedupe(eventID))
 }
-
-// recordEvent claims the dedupe marker for this receipt and writes the
-// event, in one step on the event's slot. A marker held by another receipt
-// means the event was already recorded by an earlier accepted copy: the copy
-// is dropped. The same receipt may run it again (a retried task) and gets
-// the same result.
-//
-// KEYS[1] dedupe marker, KEYS[2] event, KEYS[3] the event's deliveries (all
-// {e:ID}). ARGV[1] receipt, ARGV[2] dedupe window ms, ARGV[3] the event
-// record (encodeEventRecord: meta and compressed payload in one string),
-// ARGV[4] retention ms. Returns 0 for another's receipt; 2 when recorded
-// for the first time with no delivery record of the event in Redis (no
-// marker, no deliveries: not a retried task, nor an event whose marker
-// expired before its records); 1 otherwise.
-var recordEvent = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then return 0 end
-local first = (not cur) and redis.call('EXISTS', KEYS[3]) == 0
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
-if first then return 2 end
-return 1
-`)
 
 // indexEvent enters an event into its tenant's event list and search
 // indexes, in one step on the tenant's slot. ZADD of the same member and
@@ -106,7 +85,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys 
 	return true, s.IndexEvent(ctx, ev, keys)
 }
 
-// recordEvent runs the recordEvent script for ev and receipt (its result:
+// recordEvent runs the recordEventV2 script for ev and receipt (its result:
 // 0, 1 or 2), with the commands also adds in the same round trip.
 func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, also func(redis.Pipeliner)) (int, error) {
 	payload := ev.Payload
@@ -119,18 +98,26 @@ func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, also 
 	if err != nil {
 		return 0, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
 	}
-	recKeys := []string{s.kDedupe(ev.ID), s.kEvent(ev.ID), s.kDeliveries(ev.ID)}
-	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventRecord(meta, stored), s.opts.EventRetention.Milliseconds()}
+	if err := checkStateField("receipt", receipt); err != nil {
+		return 0, fmt.Errorf("record event %s: %w", ev.ID, err)
+	}
+	marker := "0"
+	if s.opts.DedupeWindow > s.opts.EventRetention {
+		marker = "1"
+	}
+	recKeys := []string{s.kEvent(ev.ID), s.kDedupe(ev.ID), s.kDeliveries(ev.ID)}
+	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventV2(encodeEventRecord(meta, stored), receipt),
+		s.opts.EventRetention.Milliseconds(), marker}
 	var rec *redis.Cmd
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		rec = recordEvent.EvalSha(ctx, p, recKeys, recArgs...)
+		rec = recordEventV2.EvalSha(ctx, p, recKeys, recArgs...)
 		if also != nil {
 			also(p)
 		}
 		return nil
 	})
 	if redis.HasErrorPrefix(rec.Err(), "NOSCRIPT") {
-		rec = recordEvent.Run(ctx, s.rdb, recKeys, recArgs...) // loads it
+		rec = recordEventV2.Run(ctx, s.rdb, recKeys, recArgs...) // loads it
 	}
 	n, err := rec.Int()
 	if err != nil {
@@ -230,29 +217,6 @@ func (s *Store) ListEvents(ctx context.Context, tenantID string, limit int, curs
 	return s.SearchEvents(ctx, tenantID, EventFilter{}, limit, cursor)
 }
 
-// initDeliveries creates each named delivery of an event in the pending
-// state unless it exists, and returns every delivery's state, in one step on
-// the event's slot.
-//
-// KEYS[1] the event's deliveries hash ({e:ID}). ARGV[1] retention ms,
-// ARGV[2] the pending record, ARGV[3..] destination ids. Returns the stored
-// record of each destination id, in order.
-var initDeliveries = redis.NewScript(`
-local out = {}
-local created = false
-for i = 3, #ARGV do
-  local cur = redis.call('HGET', KEYS[1], ARGV[i])
-  if not cur then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
-    created = true
-    cur = ARGV[2]
-  end
-  out[#out + 1] = cur
-end
-if created then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return out
-`)
-
 // InitDelivery makes sure a delivery record exists for the event and
 // destination, and returns it. A fan-out that runs twice sees the first run's
 // record and can tell a finished delivery from one still to do.
@@ -272,7 +236,10 @@ func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []st
 		return nil, nil
 	}
 	keys, args := s.initDeliveriesArgs(eventID, destIDs)
-	res, err := initDeliveries.Run(ctx, s.rdb, keys, args...).StringSlice()
+	res, err := initDeliveriesV2.Run(ctx, s.rdb, keys, args...).StringSlice()
+	if redis.HasErrorPrefix(err, "NOEVENT") {
+		return nil, fmt.Errorf("init deliveries: %w", ErrEventNotFound)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("init deliveries of %s: %w", eventID, err)
 	}
@@ -293,7 +260,7 @@ func (s *Store) initDeliveriesArgs(eventID string, destIDs []string) ([]string, 
 	for _, id := range destIDs {
 		args = append(args, id)
 	}
-	return []string{s.kDeliveries(eventID)}, args
+	return []string{s.kEvent(eventID), s.kDeliveries(eventID)}, args
 }
 
 // maxAttemptsKept bounds the attempt log of one delivery (replays add more).
@@ -312,16 +279,8 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		k := s.kAttempts(eventID, destID)
-		p.RPush(ctx, k, ab)
-		p.LTrim(ctx, k, -maxAttemptsKept, -1)
-		p.PExpire(ctx, k, ret)
-		p.HSet(ctx, s.kDeliveries(eventID), destID, db)
-		p.PExpire(ctx, s.kDeliveries(eventID), ret)
-		return nil
-	})
-	if err != nil {
+	keys := []string{s.kEvent(eventID), s.kDeliveries(eventID), s.kAttempts(eventID, destID)}
+	if err := recordAttemptV2.Run(ctx, s.rdb, keys, destID, ab, db, maxAttemptsKept, ret.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
 	// A first attempt has nothing to take out of the failed index: only an
@@ -338,19 +297,12 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 // SetDeliveryStatus changes a delivery's status without an attempt (a replay
 // puts it back to pending).
 func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status string) error {
-	cur, err := s.deliveryState(ctx, eventID, destID)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	cur.DestinationID, cur.Status, cur.UpdatedAt = destID, status, s.now()
-	b := encodeDelivery(cur)
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.kDeliveries(eventID), destID, b)
-		p.PExpire(ctx, s.kDeliveries(eventID), s.opts.EventRetention)
-		return nil
+	_, err := s.changeDelivery(ctx, eventID, destID, func(cur Delivery) (Delivery, bool) {
+		cur.Status, cur.UpdatedAt = status, s.now()
+		return cur, true
 	})
 	if err != nil {
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
@@ -365,43 +317,82 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 // reports whether it was failed. It is a compare-and-set: of two replays
 // racing for the same delivery, one gets true, so it is enqueued once.
 func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool, error) {
-	key := s.kDeliveries(eventID)
-	for range 5 {
-		claimed := false
-		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			b, err := tx.HGet(ctx, key, destID).Bytes()
-			if errors.Is(err, redis.Nil) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			d, err := decodeDelivery(destID, b)
-			if err != nil {
-				return err
-			}
-			if d.Status != StatusFailed {
-				return nil
-			}
-			d.Status, d.UpdatedAt = StatusPending, s.now()
-			nb := encodeDelivery(d)
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.HSet(ctx, key, destID, nb)
-				p.PExpire(ctx, key, s.opts.EventRetention)
-				return nil
-			})
-			claimed = err == nil
-			return err
-		}, key)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue // another delivery of the event changed meanwhile
+	claimed, err := s.changeDelivery(ctx, eventID, destID, func(cur Delivery) (Delivery, bool) {
+		if cur.Status != StatusFailed {
+			return cur, false
 		}
-		if err != nil {
-			return false, fmt.Errorf("replay delivery %s/%s: %w", eventID, destID, err)
-		}
-		return claimed, nil
+		cur.Status, cur.UpdatedAt = StatusPending, s.now()
+		return cur, true
+	})
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
 	}
-	return false, fmt.Errorf("replay delivery %s/%s: too much contention", eventID, destID)
+	if err != nil {
+		return false, fmt.Errorf("replay delivery %s/%s: %w", eventID, destID, err)
+	}
+	return claimed, nil
+}
+
+// changeDelivery reads a delivery's record, lets change decide on a new one
+// (cur is pending with no attempts when none is stored), and writes it if
+// the record is still the one read; it reads again when another write came
+// in between. It reports whether it wrote; ErrNotFound when the event is
+// gone.
+func (s *Store) changeDelivery(ctx context.Context, eventID, destID string, change func(cur Delivery) (Delivery, bool)) (bool, error) {
+	for range 5 {
+		raw, err := s.deliveryRecord(ctx, eventID, destID)
+		if err != nil {
+			return false, err
+		}
+		cur := Delivery{DestinationID: destID, Status: StatusPending}
+		if raw != nil {
+			if cur, err = decodeDelivery(destID, raw); err != nil {
+				return false, err
+			}
+		}
+		next, ok := change(cur)
+		if !ok {
+			return false, nil
+		}
+		keys := []string{s.kEvent(eventID), s.kDeliveries(eventID)}
+		n, err := setDeliveryV2.Run(ctx, s.rdb, keys, destID, raw, encodeDelivery(next), s.opts.EventRetention.Milliseconds()).Int()
+		switch {
+		case err != nil:
+			return false, err
+		case n == 1:
+			return true, nil
+		case n < 0:
+			return false, ErrEventNotFound
+		}
+	}
+	return false, errors.New("too much contention")
+}
+
+// deliveryRecord is the stored record of a delivery, nil when there is none.
+func (s *Store) deliveryRecord(ctx context.Context, eventID, destID string) ([]byte, error) {
+	return s.deliveryRecordOf(ctx, eventID, destID, s.rdb.Get(ctx, s.kEvent(eventID)))
+}
+
+// deliveryRecordOf is deliveryRecord from the event key's GET, already
+// made: an event in the old form costs one more read.
+func (s *Store) deliveryRecordOf(ctx context.Context, eventID, destID string, get *redis.StringCmd) ([]byte, error) {
+	form, es, err := readEventKey(eventID, get)
+	switch {
+	case err != nil:
+		return nil, err
+	case form == formGone:
+		return nil, ErrEventNotFound
+	case form == formV2:
+		return es.deliveries[destID], nil
+	}
+	b, err := s.rdb.HGet(ctx, s.kDeliveries(eventID), destID).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get delivery %s/%s: %w", eventID, destID, err)
+	}
+	return b, nil
 }
 
 // indexFailed keeps a destination's index of failed deliveries (see
@@ -430,20 +421,33 @@ func (s *Store) indexFailed(ctx context.Context, eventID, destID, status string,
 	return nil
 }
 
-func (s *Store) deliveryState(ctx context.Context, eventID, destID string) (Delivery, error) {
-	b, err := s.rdb.HGet(ctx, s.kDeliveries(eventID), destID).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Delivery{}, ErrNotFound
-	}
-	if err != nil {
-		return Delivery{}, fmt.Errorf("get delivery %s/%s: %w", eventID, destID, err)
-	}
-	return decodeDelivery(destID, b)
-}
-
 // Deliveries returns every delivery of an event with its attempts, ordered
 // by destination id.
 func (s *Store) Deliveries(ctx context.Context, eventID string) ([]Delivery, error) {
+	form, es, err := readEventKey(eventID, s.rdb.Get(ctx, s.kEvent(eventID)))
+	if err != nil {
+		return nil, err
+	}
+	if form == formLegacy {
+		return s.legacyDeliveries(ctx, eventID)
+	}
+	out := make([]Delivery, 0, len(es.deliveries))
+	for destID, v := range es.deliveries {
+		d, err := decodeDelivery(destID, v)
+		if err != nil {
+			return nil, err
+		}
+		if d.Attempts, err = decodeAttempts(es.attempts[destID]); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].DestinationID < out[j].DestinationID })
+	return out, nil
+}
+
+// legacyDeliveries is Deliveries for an event in the old form.
+func (s *Store) legacyDeliveries(ctx context.Context, eventID string) ([]Delivery, error) {
 	m, err := s.rdb.HGetAll(ctx, s.kDeliveries(eventID)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("get deliveries of %s: %w", eventID, err)
@@ -458,17 +462,29 @@ func (s *Store) Deliveries(ctx context.Context, eventID string) ([]Delivery, err
 		if err != nil {
 			return nil, fmt.Errorf("get attempts of %s/%s: %w", eventID, destID, err)
 		}
-		d.Attempts = make([]Attempt, 0, len(raw))
-		for _, r := range raw {
-			var a Attempt
-			if err := json.Unmarshal([]byte(r), &a); err != nil {
-				return nil, fmt.Errorf("decode attempt: %w", err)
-			}
-			d.Attempts = append(d.Attempts, a)
+		as := make([][]byte, len(raw))
+		for i, r := range raw {
+			as[i] = []byte(r)
+		}
+		if d.Attempts, err = decodeAttempts(as); err != nil {
+			return nil, err
 		}
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DestinationID < out[j].DestinationID })
+	return out, nil
+}
+
+// decodeAttempts reads stored attempts.
+func decodeAttempts(raw [][]byte) ([]Attempt, error) {
+	out := make([]Attempt, 0, len(raw))
+	for _, r := range raw {
+		var a Attempt
+		if err := json.Unmarshal(r, &a); err != nil {
+			return nil, fmt.Errorf("decode attempt: %w", err)
+		}
+		out = append(out, a)
+	}
 	return out, nil
 }
 

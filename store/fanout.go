@@ -99,10 +99,10 @@ func (c *destIDCache) put(sourceID string, ids []string) {
 // script and running it again if Redis had lost it.
 func (s *Store) QueueInitDeliveries(ctx context.Context, p redis.Pipeliner, eventID string, destIDs []string) func() error {
 	keys, args := s.initDeliveriesArgs(eventID, destIDs)
-	cmd := initDeliveries.EvalSha(ctx, p, keys, args...)
+	cmd := initDeliveriesV2.EvalSha(ctx, p, keys, args...)
 	return func() error {
 		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-			cmd = initDeliveries.Run(ctx, s.rdb, keys, args...) // loads it
+			cmd = initDeliveriesV2.Run(ctx, s.rdb, keys, args...) // loads it
 		}
 		if err := cmd.Err(); err != nil {
 			return fmt.Errorf("init deliveries of %s: %w", eventID, err)

@@ -36,11 +36,11 @@ import (
 //	P{d:ID}:alert:TYPE                 str   open alert window's id (ms), expiring with it
 //	P{d:ID}:alert:TYPE:held            hash  held-back alerts: count, last event_id and reason
 //
-//	slot {e:EVENT}: an event with its dedupe marker, deliveries and attempts
-//	P{e:ID}:event                      str   meta and zstd payload (encoding.go), for the event retention
-//	P{e:ID}:dedupe                     str   receipt that recorded the event, for the dedupe window
-//	P{e:ID}:deliveries                 hash  delivery state per destination
-//	P{e:ID}:attempts:DEST              list  attempts of one delivery
+//	slot {e:EVENT}: an event, one key (eventstate.go)
+//	P{e:ID}:event                      str   meta, zstd payload, receipt, deliveries and their attempts, for the event retention
+//	P{e:ID}:dedupe                     str   receipt, only when the dedupe window outlasts the retention
+//	P{e:ID}:deliveries                 hash  old form (before one key per event): delivery state per destination
+//	P{e:ID}:attempts:DEST              list  old form: attempts of one delivery
 //
 //	untagged: one key each, never written together with another
 //	P tenants                          set   every tenant id (GET /v1/tenants)

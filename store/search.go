@@ -357,19 +357,24 @@ func (s *Store) FailedDeliveries(ctx context.Context, destID string, since time.
 		// The index may hold a delivery that a replay has put back to work:
 		// only the delivery's current status counts.
 		pipe := s.rdb.Pipeline()
-		states := make([]*redis.StringCmd, len(zs))
+		events := make([]*redis.StringCmd, len(zs))
 		for i, z := range zs {
-			states[i] = pipe.HGet(ctx, s.kDeliveries(z.Member.(string)), destID)
+			events[i] = pipe.Get(ctx, s.kEvent(z.Member.(string)))
 		}
 		if len(zs) > 0 {
-			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-				return nil, "", fmt.Errorf("failed deliveries of %s: %w", destID, err)
-			}
+			_, _ = pipe.Exec(ctx) // each command's error is looked at below
 		}
 		for i, z := range zs {
 			pos = position{score: int64(z.Score), id: z.Member.(string), set: true}
+			b, err := s.deliveryRecordOf(ctx, pos.id, destID, events[i])
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, "", fmt.Errorf("failed deliveries of %s: %w", destID, err)
+			}
 			var d Delivery
-			if b, err := states[i].Bytes(); err != nil || json.Unmarshal(b, &d) != nil || d.Status != StatusFailed {
+			if b == nil || json.Unmarshal(b, &d) != nil || d.Status != StatusFailed {
 				continue
 			}
 			out = append(out, FailedDelivery{EventID: pos.id, FailedAt: time.UnixMilli(pos.score).UTC()})

@@ -377,6 +377,7 @@ func TestFailedDeliveriesFollowTheDeliveryStatus(t *testing.T) {
 	fail := func(ev string, at time.Duration) {
 		t.Helper()
 		clk.Set(t0.Add(at))
+		recordTestEvent(t, s, ev)
 		if err := s.RecordAttempt(bg, ev, "dst_1", Attempt{Number: 1, At: clk.Now(), Outcome: "permanent"}, StatusFailed); err != nil {
 			t.Fatal(err)
 		}

@@ -8,25 +8,54 @@ import (
 )
 
 // DeliveryStates returns the deliveries of each event, without their
-// attempts, in one round trip: what the console's live stream compares from
-// one poll to the next.
+// attempts, in one round trip (two when an event is in the old form): what
+// the console's live stream compares from one poll to the next.
 func (s *Store) DeliveryStates(ctx context.Context, eventIDs []string) (map[string][]Delivery, error) {
 	if len(eventIDs) == 0 {
 		return map[string][]Delivery{}, nil
 	}
-	cmds := make([]*redis.MapStringStringCmd, len(eventIDs))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	cmds := make([]*redis.StringCmd, len(eventIDs))
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range eventIDs {
-			cmds[i] = p.HGetAll(ctx, s.kDeliveries(id))
+			cmds[i] = p.Get(ctx, s.kEvent(id))
+		}
+		return nil
+	})
+	out := make(map[string][]Delivery, len(eventIDs))
+	var legacy []string
+	for i, id := range eventIDs {
+		form, es, err := readEventKey(id, cmds[i])
+		if err != nil {
+			return nil, fmt.Errorf("delivery states: %w", err)
+		}
+		if form == formLegacy {
+			legacy = append(legacy, id)
+		}
+		for _, destID := range es.order {
+			if v, ok := es.deliveries[destID]; ok {
+				d, err := decodeDelivery(destID, v)
+				if err != nil {
+					return nil, fmt.Errorf("decode delivery of %s: %w", id, err)
+				}
+				out[id] = append(out[id], d)
+			}
+		}
+	}
+	if len(legacy) == 0 {
+		return out, nil
+	}
+	hashes := make([]*redis.MapStringStringCmd, len(legacy))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range legacy {
+			hashes[i] = p.HGetAll(ctx, s.kDeliveries(id))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("delivery states: %w", err)
 	}
-	out := make(map[string][]Delivery, len(eventIDs))
-	for i, id := range eventIDs {
-		for destID, v := range cmds[i].Val() {
+	for i, id := range legacy {
+		for destID, v := range hashes[i].Val() {
 			d, err := decodeDelivery(destID, []byte(v))
 			if err != nil {
 				return nil, fmt.Errorf("decode delivery of %s: %w", id, err)

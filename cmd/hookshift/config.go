@@ -110,7 +110,7 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	}
 	fs.StringVar(&c.Roles, "roles", env("HOOKSHIFT_ROLES", "receiver,worker,api"), "comma list of receiver, worker, api")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest inbound webhook body")
-	fs.DurationVar(&c.DedupeWindow, "dedupe-window", envDuration("HOOKSHIFT_DEDUPE_WINDOW", 72*time.Hour), "how long a webhook id answers duplicates")
+	fs.DurationVar(&c.DedupeWindow, "dedupe-window", envDuration("HOOKSHIFT_DEDUPE_WINDOW", 72*time.Hour), "how long a webhook id answers duplicates, at least: an event kept (--event-retention) answers them as long as it is kept")
 	fs.DurationVar(&c.EventRetention, "event-retention", envDuration("HOOKSHIFT_EVENT_RETENTION", 72*time.Hour), "how long events and attempts are kept")
 	fs.IntVar(&c.Concurrency, "concurrency", 20, "worker tasks run at once")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long in-flight work may drain on SIGTERM")

@@ -24,6 +24,7 @@ import (
 	"github.com/hookshift/hookshift/integrations/inbound"
 	"github.com/hookshift/hookshift/internal/redisconn"
 	"github.com/hookshift/hookshift/queue"
+	"github.com/hookshift/hookshift/store"
 )
 
 // countingSink is a destination that counts requests per event id (read
@@ -259,17 +260,18 @@ func explainMissing(t *testing.T, redisURL string, ids []string) {
 	c := redisClient(t, redisURL)
 	defer c.Close()
 	ctx := context.Background()
+	st := store.New(c, nil, store.Options{})
 	for _, id := range ids {
 		ingest := c.HGet(ctx, "asynq:{ingest}:t:"+id, "state").Val()
 		marker := c.Get(ctx, "hookshift:{e:"+id+"}:dedupe").Val()
 		event := c.Exists(ctx, "hookshift:{e:"+id+"}:event").Val()
-		dels := c.HGetAll(ctx, "hookshift:{e:"+id+"}:deliveries").Val()
+		dels, err := st.Deliveries(ctx, id)
 		var tasks []string
-		for dst := range dels { // the chaos test runs one delivery shard
-			q := queue.DeliveryQueueOf(dst, 1)
-			tasks = append(tasks, q+":"+c.HGet(ctx, "asynq:{"+q+"}:t:"+queue.DeliveryTaskID(id, dst), "state").Val())
+		for _, d := range dels { // the chaos test runs one delivery shard
+			q := queue.DeliveryQueueOf(d.DestinationID, 1)
+			tasks = append(tasks, q+":"+c.HGet(ctx, "asynq:{"+q+"}:t:"+queue.DeliveryTaskID(id, d.DestinationID), "state").Val())
 		}
-		t.Logf("missing %s: ingest task %q, marker %q, event record %d, deliveries %v, delivery tasks %v", id, ingest, marker, event, dels, tasks)
+		t.Logf("missing %s: ingest task %q, marker %q, event record %d, deliveries %+v (%v), delivery tasks %v", id, ingest, marker, event, dels, err, tasks)
 	}
 }
 

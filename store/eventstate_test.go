@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hookshift/hookshift/internal/redistest"
+)
+
+// An event is one key: its record, its receipt, its deliveries and their
+// attempts. Nothing else of it is left in Redis when the dedupe window is
+// within the retention, and every write keeps the key's retention.
+func TestOneKeyPerEvent(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	redistest.GuardSlots(rdb, func(msg string) { t.Error(msg) })
+	s := New(rdb, nil, Options{EventRetention: time.Hour, DedupeWindow: time.Hour})
+	ctx := context.Background()
+	ev := Event{ID: "evt_one", TenantID: "ten_1", SourceID: "src_1", ProviderID: "msg_1", Type: "payment.succeeded",
+		ReceivedAt: time.Now(), Payload: json.RawMessage(`{"type":"payment.succeeded","data":{"amount":100}}`)}
+	if seen, err := s.Seen(ctx, ev.ID); err != nil || seen {
+		t.Fatalf("seen before it was recorded: %v, %v", seen, err)
+	}
+	if ok, err := s.RecordEvent(ctx, ev, "r1", SearchKeys{}); err != nil || !ok {
+		t.Fatalf("record: %v, %v", ok, err)
+	}
+	if seen, err := s.Seen(ctx, ev.ID); err != nil || !seen {
+		t.Fatalf("recorded event not seen: %v, %v", seen, err)
+	}
+	if _, err := s.InitDeliveries(ctx, ev.ID, []string{"dst_a", "dst_b", "dst_a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAttempt(ctx, ev.ID, "dst_a", Attempt{Number: 1, Outcome: "retry", Error: "HTTP 503"}, StatusRetrying); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAttempt(ctx, ev.ID, "dst_a", Attempt{Number: 2, Outcome: "permanent", Error: "HTTP 400"}, StatusFailed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAttempt(ctx, ev.ID, "dst_b", Attempt{Number: 1, Outcome: "delivered", StatusCode: 200}, StatusDelivered); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := rdb.Keys(ctx, "*{e:evt_one}*").Result()
+	if err != nil || len(keys) != 1 || keys[0] != s.kEvent(ev.ID) {
+		t.Fatalf("keys of the event = %v, %v; want only %s", keys, err, s.kEvent(ev.ID))
+	}
+	if ttl := rdb.PTTL(ctx, s.kEvent(ev.ID)).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("event TTL after the writes = %v, want within the 1h retention", ttl)
+	}
+	ds, err := s.Deliveries(ctx, ev.ID)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("deliveries = %+v, %v", ds, err)
+	}
+	if a := ds[0]; a.DestinationID != "dst_a" || a.Status != StatusFailed || a.AttemptCount != 2 || a.LastError != "HTTP 400" ||
+		len(a.Attempts) != 2 || a.Attempts[0].Error != "HTTP 503" || a.Attempts[1].Number != 2 {
+		t.Fatalf("dst_a = %+v", a)
+	}
+	if b := ds[1]; b.DestinationID != "dst_b" || b.Status != StatusDelivered || len(b.Attempts) != 1 || b.Attempts[0].StatusCode != 200 {
+		t.Fatalf("dst_b = %+v", b)
+	}
+	got, err := s.GetEvent(ctx, "ten_1", ev.ID)
+	if err != nil || string(got.Payload) != string(ev.Payload) || got.Type != ev.Type {
+		t.Fatalf("event after the state writes = %+v, %v", got, err)
+	}
+	states, err := s.DeliveryStates(ctx, []string{ev.ID, "evt_gone"})
+	if err != nil || len(states[ev.ID]) != 2 || len(states["evt_gone"]) != 0 {
+		t.Fatalf("delivery states = %+v, %v", states, err)
+	}
+
+	// A replay claims a failed delivery once; the delivered one is not
+	// claimed; the event's other delivery is left as it was.
+	for i, want := range []bool{true, false} {
+		if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_a"); err != nil || ok != want {
+			t.Fatalf("replay %d of dst_a = %v, %v; want %v", i, ok, err, want)
+		}
+	}
+	if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_b"); err != nil || ok {
+		t.Fatalf("replay of a delivered delivery = %v, %v", ok, err)
+	}
+	if ok, err := s.ReplayFailed(ctx, "evt_gone", "dst_b"); err != nil || ok {
+		t.Fatalf("replay of a gone event = %v, %v", ok, err)
+	}
+	ds, _ = s.Deliveries(ctx, ev.ID)
+	if ds[0].Status != StatusPending || len(ds[0].Attempts) != 2 || ds[1].Status != StatusDelivered {
+		t.Fatalf("after the replay: %+v", ds)
+	}
+	if err := s.SetDeliveryStatus(ctx, ev.ID, "dst_c", StatusCancelled); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ = s.Deliveries(ctx, ev.ID); len(ds) != 3 || ds[2].Status != StatusCancelled {
+		t.Fatalf("after a status for a new destination: %+v", ds)
+	}
+	// A gone event takes no state: nothing is created beside it.
+	if err := s.RecordAttempt(ctx, "evt_gone", "dst_a", Attempt{Number: 1}, StatusDelivered); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetDeliveryStatus(ctx, "evt_gone", "dst_a", StatusPending); !errors.Is(err, ErrEventNotFound) {
+		t.Fatalf("status of a gone event: %v", err)
+	}
+	if keys, _ := rdb.Keys(ctx, "*{e:evt_gone}*").Result(); len(keys) != 0 {
+		t.Fatalf("writes to a gone event made %v", keys)
+	}
+}
+
+// A delivery keeps its last maxAttemptsKept attempts, in order, and the
+// other deliveries' attempts are untouched by the trim.
+func TestAttemptsTrimmed(t *testing.T) {
+	s, _, _ := newTestStore(t, time.Hour)
+	ctx := context.Background()
+	recordTestEvent(t, s, "evt_t")
+	if err := s.RecordAttempt(ctx, "evt_t", "dst_other", Attempt{Number: 1, Error: "kept"}, StatusRetrying); err != nil {
+		t.Fatal(err)
+	}
+	n := maxAttemptsKept + 5
+	for i := 1; i <= n; i++ {
+		if err := s.RecordAttempt(ctx, "evt_t", "dst_a", Attempt{Number: i, Error: fmt.Sprint("try ", i)}, StatusRetrying); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := s.Deliveries(ctx, "evt_t")
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("deliveries = %+v, %v", ds, err)
+	}
+	a := ds[0].Attempts
+	if len(a) != maxAttemptsKept || a[0].Number != n-maxAttemptsKept+1 || a[len(a)-1].Number != n || ds[0].AttemptCount != n {
+		t.Fatalf("dst_a kept %d attempts, %d..%d (count %d); want the last %d of %d",
+			len(a), a[0].Number, a[len(a)-1].Number, ds[0].AttemptCount, maxAttemptsKept, n)
+	}
+	if o := ds[1].Attempts; len(o) != 1 || o[0].Error != "kept" {
+		t.Fatalf("dst_other's attempts = %+v", o)
+	}
+}
+
+// A dedupe window longer than the retention keeps a marker of its own, so a
+// copy is still refused once the event has expired; a receipt that could
+// not be told from the state's separators is refused.
+func TestDedupeWindowBeyondRetention(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	s := New(rdb, nil, Options{EventRetention: time.Hour, DedupeWindow: 3 * time.Hour})
+	ctx := context.Background()
+	ev := Event{ID: "evt_w", TenantID: "ten_1", SourceID: "src_1", Type: "t", ReceivedAt: time.Now(), Payload: json.RawMessage(`{}`)}
+	if ok, err := s.RecordEvent(ctx, ev, "r1", SearchKeys{}); err != nil || !ok {
+		t.Fatalf("record: %v, %v", ok, err)
+	}
+	if ttl := rdb.PTTL(ctx, s.kDedupe(ev.ID)).Val(); ttl <= 2*time.Hour {
+		t.Fatalf("marker TTL = %v, want the 3h window", ttl)
+	}
+	rdb.Del(ctx, s.kEvent(ev.ID)) // the retention passes
+	if seen, _ := s.Seen(ctx, ev.ID); !seen {
+		t.Fatal("expired event inside the window not seen")
+	}
+	if ok, err := s.RecordEvent(ctx, ev, "r2", SearchKeys{}); err != nil || ok {
+		t.Fatalf("copy inside the window recorded: %v, %v", ok, err)
+	}
+	if ok, err := s.RecordEvent(ctx, ev, "r1", SearchKeys{}); err != nil || ok {
+		t.Fatalf("retry after the event expired recorded it again: %v, %v", ok, err)
+	}
+	if _, err := s.RecordEvent(ctx, Event{ID: "evt_x", TenantID: "ten_1"}, "bad\x1ereceipt", SearchKeys{}); err == nil {
+		t.Fatal("receipt with a separator accepted")
+	}
+	if n := rdb.Exists(ctx, s.kEvent("evt_x")).Val(); n != 0 {
+		t.Fatal("refused receipt wrote the event")
+	}
+}
