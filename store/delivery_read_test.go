@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -53,7 +54,7 @@ func TestLoadDelivery(t *testing.T) {
 	// An event in the old form (a v1 record, its deliveries in a hash of
 	// their own, in the record's old JSON form) still loads, and its
 	// attempts go on being written there.
-	if err := rdb.Set(ctx, s.kEvent(ev.ID), encodeEventRecord(mustJSONBytes(t, Event{ID: ev.ID, TenantID: ev.TenantID, Type: ev.Type}), nil), 0).Err(); err != nil {
+	if err := rdb.Set(ctx, s.kEvent(ev.ID), legacyEventRecord(mustJSONBytes(t, Event{ID: ev.ID, TenantID: ev.TenantID, Type: ev.Type}), nil), 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	old := `{"destination_id":"dst_ld","status":"retrying","attempt_count":2,"last_error":"HTTP 503","updated_at":"2026-01-01T00:00:00Z","attempts":null}`
@@ -197,7 +198,7 @@ func TestRecordEventForFanOut(t *testing.T) {
 	// as a first, so the fan-out reads the records and does not send a
 	// delivery that is done again; the record is left in its old form.
 	old := Event{ID: "evt_old", TenantID: "ten_1", SourceID: "src_1", Type: "t", ReceivedAt: time.Now()}
-	v1 := encodeEventRecord(mustJSONBytes(t, old), nil)
+	v1 := legacyEventRecord(mustJSONBytes(t, old), nil)
 	if err := s.rdb.Set(ctx, s.kEvent(old.ID), v1, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -244,4 +245,11 @@ func mustJSONBytes(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// legacyEventRecord is an event record of format 1 (meta as JSON), as
+// written before one key per event.
+func legacyEventRecord(meta, payload []byte) []byte {
+	b := binary.AppendUvarint([]byte{eventRecordV1}, uint64(len(meta)))
+	return append(append(b, meta...), payload...)
 }

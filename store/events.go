@@ -88,13 +88,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, receipt string, keys 
 // recordEvent runs the recordEventV2 script for ev and receipt (its result:
 // 0, 1 or 2), with the commands also adds in the same round trip.
 func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, also func(redis.Pipeliner)) (int, error) {
-	payload := ev.Payload
-	ev.Payload = nil
-	meta, err := json.Marshal(ev)
-	if err != nil {
-		return 0, fmt.Errorf("encode event: %w", err)
-	}
-	stored, err := encodePayload(payload)
+	stored, err := encodePayload(ev.Payload)
 	if err != nil {
 		return 0, fmt.Errorf("encode payload of %s: %w", ev.ID, err)
 	}
@@ -106,7 +100,7 @@ func (s *Store) recordEvent(ctx context.Context, ev Event, receipt string, also 
 		marker = "1"
 	}
 	recKeys := []string{s.kEvent(ev.ID), s.kDedupe(ev.ID), s.kDeliveries(ev.ID)}
-	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventV2(encodeEventRecord(meta, stored), receipt),
+	recArgs := []any{receipt, s.opts.DedupeWindow.Milliseconds(), encodeEventV2(encodeEventRecord(ev, stored), receipt),
 		s.opts.EventRetention.Milliseconds(), marker}
 	var rec *redis.Cmd
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -254,7 +248,7 @@ func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []st
 
 // initDeliveriesArgs are the initDeliveries script's keys and arguments.
 func (s *Store) initDeliveriesArgs(eventID string, destIDs []string) ([]string, []any) {
-	pending, _ := json.Marshal(storedDelivery{Status: StatusPending, UpdatedAt: s.now()})
+	pending := encodeDelivery(Delivery{Status: StatusPending, UpdatedAt: s.now()})
 	args := make([]any, 0, 2+len(destIDs))
 	args = append(args, s.opts.EventRetention.Milliseconds(), pending)
 	for _, id := range destIDs {
@@ -270,7 +264,7 @@ const maxAttemptsKept = 50
 // delivery's status, in one transaction on the event's slot. The
 // destination's index of failed deliveries is kept apart (see indexFailed).
 func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Attempt, status string) error {
-	ab, err := json.Marshal(a)
+	ab, err := encodeAttempt(a)
 	if err != nil {
 		return fmt.Errorf("encode attempt: %w", err)
 	}
@@ -479,9 +473,9 @@ func (s *Store) legacyDeliveries(ctx context.Context, eventID string) ([]Deliver
 func decodeAttempts(raw [][]byte) ([]Attempt, error) {
 	out := make([]Attempt, 0, len(raw))
 	for _, r := range raw {
-		var a Attempt
-		if err := json.Unmarshal(r, &a); err != nil {
-			return nil, fmt.Errorf("decode attempt: %w", err)
+		a, err := decodeAttempt(r)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, a)
 	}

@@ -164,3 +164,85 @@ func TestDedupeWindowBeyondRetention(t *testing.T) {
 		t.Fatal("refused receipt wrote the event")
 	}
 }
+
+// The compact stored forms give back what was stored (times to the
+// millisecond), and the earlier forms still read.
+func TestStoredForms(t *testing.T) {
+	at := time.Date(2026, 12, 2, 5, 33, 15, 546824973, time.UTC)
+	d := Delivery{DestinationID: "dst_1", Status: StatusRetrying, AttemptCount: 3, LastError: "HTTP 503", UpdatedAt: at}
+	b := encodeDelivery(d)
+	got, err := decodeDelivery("dst_1", b)
+	d.UpdatedAt = at.Truncate(time.Millisecond)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(d) {
+		t.Fatalf("delivery %s read back as %+v, %v; want %+v", b, got, err, d)
+	}
+	old := `{"destination_id":"dst_1","status":"failed","attempt_count":2,"last_error":"x","updated_at":"2026-01-01T00:00:00Z","attempts":null}`
+	if got, err := decodeDelivery("dst_1", []byte(old)); err != nil || got.Status != StatusFailed || got.AttemptCount != 2 || got.LastError != "x" || got.UpdatedAt.Year() != 2026 {
+		t.Fatalf("earlier delivery form: %+v, %v", got, err)
+	}
+
+	a := Attempt{Number: 2, At: at, Outcome: "retry", StatusCode: 503, DurationMS: 12.5, Error: "HTTP 503", Line: 7,
+		Logs: []string{"one", "two"}, Request: "POST https://example.com/hook"}
+	ab, err := encodeAttempt(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga, err := decodeAttempt(ab)
+	a.At = at.Truncate(time.Millisecond)
+	if err != nil || fmt.Sprint(ga) != fmt.Sprint(a) {
+		t.Fatalf("attempt %s read back as %+v, %v; want %+v", ab, ga, err, a)
+	}
+	oldA, _ := json.Marshal(a)
+	if ga, err := decodeAttempt(oldA); err != nil || fmt.Sprint(ga) != fmt.Sprint(a) {
+		t.Fatalf("earlier attempt form %s read as %+v, %v", oldA, ga, err)
+	}
+
+	for _, ev := range []Event{
+		{ID: "evt_1", TenantID: "ten_1", SourceID: "src_1", ProviderID: "msg_1", Type: "payment.succeeded", ReceivedAt: at},
+		{ID: "evt_2"}, // every field empty, zero time
+	} {
+		rec := encodeEventRecord(ev, []byte("PAYLOAD"))
+		got, payload, err := decodeEventMeta(ev.ID, encodeEventV2(rec, "r1"))
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(ev) || string(payload) != "PAYLOAD" {
+			t.Fatalf("event %+v read back as %+v, %q, %v", ev, got, payload, err)
+		}
+	}
+	ev := Event{ID: "evt_1", TenantID: "ten_1", Type: "t", ReceivedAt: at}
+	v1 := legacyEventRecord(mustJSONBytes(t, ev), []byte("P"))
+	if got, payload, err := decodeEventMeta(ev.ID, v1); err != nil || fmt.Sprint(got) != fmt.Sprint(ev) || string(payload) != "P" {
+		t.Fatalf("format 1 read as %+v, %q, %v", got, payload, err)
+	}
+}
+
+// Whatever bytes an event key holds, reading them errs or succeeds, never
+// panics; and a record written from any field values reads back the same.
+func FuzzEventRecord(f *testing.F) {
+	f.Add("ten_1", "src_1", "msg_1", "payment.succeeded", int64(1764653595546824973), []byte("{}"), "r1")
+	f.Add("", "", "", "", int64(0), []byte{}, "x")
+	f.Fuzz(func(t *testing.T, tenant, source, provider, typ string, ns int64, payload []byte, receipt string) {
+		ev := Event{ID: "evt_f", TenantID: tenant, SourceID: source, ProviderID: provider, Type: typ}
+		if ns != 0 {
+			ev.ReceivedAt = time.Unix(0, ns).UTC()
+		}
+		b := encodeEventV2(encodeEventRecord(ev, payload), receipt)
+		got, p, err := decodeEventMeta(ev.ID, b)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(ev) || string(p) != string(payload) {
+			t.Fatalf("%+v read back as %+v, %q, %v", ev, got, p, err)
+		}
+		if checkStateField("receipt", receipt) == nil {
+			_, st, err := splitEventV2(ev.ID, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if es, err := parseEventState(ev.ID, st); err != nil || es.receipt != receipt {
+				t.Fatalf("state of receipt %q read as %+v, %v", receipt, es, err)
+			}
+		}
+		// Arbitrary bytes: no panic.
+		_, _, _ = decodeEventMeta(ev.ID, payload)
+		if _, st, err := splitEventV2(ev.ID, payload); err == nil {
+			_, _ = parseEventState(ev.ID, st)
+		}
+		_, _ = parseEventState(ev.ID, payload)
+	})
+}

@@ -134,7 +134,8 @@ func TestEventPayloadStoredCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, raw, err := splitEventRecord(ev.ID, rec)
+	meta := mustJSONBytes(t, Event{ID: ev.ID, TenantID: ev.TenantID, SourceID: ev.SourceID, ProviderID: ev.ProviderID, Type: ev.Type, ReceivedAt: ev.ReceivedAt})
+	_, raw, err := decodeEventMeta(ev.ID, rec)
 	if err != nil || !bytes.HasPrefix(raw, zstdMagic) || len(raw) >= len(body)/2 {
 		t.Fatalf("stored payload: %d bytes (body %d), err %v", len(raw), len(body), err)
 	}

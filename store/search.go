@@ -270,7 +270,7 @@ func (s *Store) SearchEvents(ctx context.Context, tenantID string, f EventFilter
 	for i, r := range recs {
 		id := matches[2*i].(string)
 		raw, err := r.Bytes()
-		var meta []byte
+		var ev Event
 		switch {
 		case errors.Is(err, redis.Nil):
 			continue // expired between the index and the read
@@ -282,17 +282,15 @@ func (s *Store) SearchEvents(ctx context.Context, tenantID string, f EventFilter
 			if herr != nil {
 				return nil, "", fmt.Errorf("search events: %w", herr)
 			}
-			meta = m
+			if err := json.Unmarshal(m, &ev); err != nil {
+				return nil, "", fmt.Errorf("decode event: %w", err)
+			}
 		case err != nil:
 			return nil, "", fmt.Errorf("search events: %w", err)
 		default:
-			if meta, _, err = splitEventRecord(id, raw); err != nil {
+			if ev, _, err = decodeEventMeta(id, raw); err != nil {
 				return nil, "", fmt.Errorf("search events: %w", err)
 			}
-		}
-		var ev Event
-		if err := json.Unmarshal(meta, &ev); err != nil {
-			return nil, "", fmt.Errorf("decode event: %w", err)
 		}
 		if ev.TenantID != tenantID {
 			continue // cannot happen: index keys are per tenant
@@ -373,8 +371,10 @@ func (s *Store) FailedDeliveries(ctx context.Context, destID string, since time.
 			if err != nil {
 				return nil, "", fmt.Errorf("failed deliveries of %s: %w", destID, err)
 			}
-			var d Delivery
-			if b == nil || json.Unmarshal(b, &d) != nil || d.Status != StatusFailed {
+			if b == nil {
+				continue
+			}
+			if d, err := decodeDelivery(destID, b); err != nil || d.Status != StatusFailed {
 				continue
 			}
 			out = append(out, FailedDelivery{EventID: pos.id, FailedAt: time.UnixMilli(pos.score).UTC()})
