@@ -230,24 +230,39 @@ if v == 'legacy' then
   return 1
 end
 if not v then return 0 end
-local pd, pa = 'd\31' .. ARGV[1] .. '\31', 'a\31' .. ARGV[1] .. '\31'
-local recs, na = {}, 0
-for r in string.gmatch(string.sub(v, st), '([^\30]*)\30') do
-  recs[#recs + 1] = r
-  if string.sub(r, 1, #pa) == pa then na = na + 1 end
+local max = tonumber(ARGV[4])
+local pa = '\30a\31' .. ARGV[1] .. '\31'
+local na, i = 0, st
+while true do
+  local s = string.find(v, pa, i, true)
+  if not s then break end
+  na, i = na + 1, s + 1
 end
-local drop = na - tonumber(ARGV[4]) + 1
+local dnew = 'd\31' .. ARGV[1] .. '\31' .. ARGV[3]
+local arec = 'a\31' .. ARGV[1] .. '\31' .. ARGV[2] .. '\30'
+if na < max then
+  local cur, s, j = drec(v, st, ARGV[1])
+  if cur then
+    v = string.sub(v, 1, s - 1) .. dnew .. string.sub(v, j) .. arec
+  else
+    v = v .. dnew .. '\30' .. arec
+  end
+  redis.call('SET', KEYS[1], v, 'KEEPTTL')
+  return 1
+end
+local pd, pa1 = 'd\31' .. ARGV[1] .. '\31', 'a\31' .. ARGV[1] .. '\31'
+local drop = na - max + 1
 local out = {string.sub(v, 1, st - 1)}
-for _, r in ipairs(recs) do
-  local p = string.sub(r, 1, #pa)
-  if p == pa and drop > 0 then
+for r in string.gmatch(string.sub(v, st), '([^\30]*)\30') do
+  local p = string.sub(r, 1, #pa1)
+  if p == pa1 and drop > 0 then
     drop = drop - 1
   elseif p ~= pd then
     out[#out + 1] = r .. '\30'
   end
 end
-out[#out + 1] = pd .. ARGV[3] .. '\30'
-out[#out + 1] = pa .. ARGV[2] .. '\30'
+out[#out + 1] = dnew .. '\30'
+out[#out + 1] = arec
 redis.call('SET', KEYS[1], table.concat(out), 'KEEPTTL')
 return 1
 `)

@@ -20,6 +20,7 @@ S0=$(cpu $SPID); R0=$(cpu $RPID)
 S1=$(cpu $SPID); R1=$(cpu $RPID)
 echo "cpu ticks (1/100 s) during the runs: hookshift $((S1-S0)) redis $((R1-R0))"
 echo "redis commands (scripts' inner commands included): $(redis-cli -p $RP info commandstats | awk -F'[=,]' '/^cmdstat_/ {n+=$2} END {print n}')"
+redis-cli -p $RP info commandstats > $D/commandstats.txt
 echo "redis round trips (reads processed, every client): $(redis-cli -p $RP info stats | awk -F: '/^total_reads_processed/ {print $2+0}')"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill $SPID; wait $SPID 2>/dev/null; kill $RPID; wait $RPID 2>/dev/null
