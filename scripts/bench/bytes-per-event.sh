@@ -9,7 +9,7 @@ BIN=${1:?usage: scripts/bench/bytes-per-event.sh HOOKSHIFT_BINARY [REQUESTS]}; N
 D=${BENCH_DIR:-/tmp/hsbench}/bytes; RP=16441; PORT=18441; SINK=19441
 export HOOKSHIFT_REDIS_URL=redis://127.0.0.1:$RP/0 HOOKSHIFT_ADMIN_TOKEN=bench-root-token-0123456789 HOOKSHIFT_SECRET_KEY=bench-secret-key-0123456789 HOOKSHIFT_EGRESS_ALLOW=127.0.0.0/8
 HS=http://127.0.0.1:$PORT
-for state in delivered failed queued; do
+for state in ${STATES:-delivered failed queued}; do
   rm -rf $D; mkdir -p $D/redis
   redis-server --port $RP --bind 127.0.0.1 --save '' --appendonly no --dir $D/redis --logfile $D/redis.log & RPID=$!
   sleep 0.5
@@ -29,5 +29,6 @@ for state in delivered failed queued; do
   K=$(redis-cli -p $RP --scan --pattern 'hookshift:{e:*}:event' | head -1)
   [ -n "$K" ] && echo "one event key: $(redis-cli -p $RP memory usage $K) B (MEMORY USAGE), $(redis-cli -p $RP strlen $K) B of value"
   echo "keys: $(redis-cli -p $RP dbsize); asynq archived: $(redis-cli -p $RP --scan --pattern 'asynq:*:archived' | xargs -r -n1 redis-cli -p $RP zcard | paste -sd+ | bc 2>/dev/null)"
+  [ -n "${KEEP:-}" ] && { kill $SPID; wait $SPID 2>/dev/null; echo "kept Redis on port $RP (pid $RPID)"; break; }
   kill $SPID; wait $SPID 2>/dev/null; kill $RPID; wait $RPID 2>/dev/null
 done
