@@ -274,7 +274,7 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
 	keys := []string{s.kEvent(eventID), s.kDeliveries(eventID), s.kAttempts(eventID, destID)}
-	if err := recordAttemptV2.Run(ctx, s.rdb, keys, destID, ab, db, maxAttemptsKept, ret.Milliseconds()).Err(); err != nil {
+	if err := recordAttemptV2.Run(ctx, s.rdb, keys, destID, ab, db, maxAttemptsKept, ret.Milliseconds(), s.opts.MaxEventStateBytes).Err(); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
 	// A first attempt has nothing to take out of the failed index: only an

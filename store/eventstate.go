@@ -212,13 +212,17 @@ if #add > 0 then redis.call('SET', KEYS[1], v .. table.concat(add), 'KEEPTTL') e
 return out
 `)
 
-// recordAttemptV2 appends an attempt to a delivery's log, keeping the last
-// ARGV[4], and sets the delivery's record, in one step on the event's slot.
+// recordAttemptV2 appends an attempt to a delivery's log and sets the
+// delivery's record, in one step on the event's slot. The delivery keeps its
+// last ARGV[4] attempts, and drops more of its oldest while the event's
+// state would exceed ARGV[6] bytes (other deliveries' attempts are trimmed
+// when they record their own).
 //
 // KEYS[1] event, KEYS[2] the old form's deliveries hash, KEYS[3] its attempt
 // list of this destination. ARGV[1] destination id, ARGV[2] attempt JSON,
-// ARGV[3] delivery record, ARGV[4] attempts kept, ARGV[5] retention ms.
-// Returns 1, or 0 when the event is gone (nothing to record into).
+// ARGV[3] delivery record, ARGV[4] attempts kept, ARGV[5] retention ms,
+// ARGV[6] most state bytes. Returns 1, or 0 when the event is gone (nothing
+// to record into).
 var recordAttemptV2 = redis.NewScript(stateLua + `
 local v, st = ev(KEYS[1])
 if v == 'legacy' then
@@ -230,18 +234,21 @@ if v == 'legacy' then
   return 1
 end
 if not v then return 0 end
-local max = tonumber(ARGV[4])
+local max, maxb = tonumber(ARGV[4]), tonumber(ARGV[6])
 local pa = '\30a\31' .. ARGV[1] .. '\31'
-local na, i = 0, st
+local starts, i = {}, st
 while true do
   local s = string.find(v, pa, i, true)
   if not s then break end
-  na, i = na + 1, s + 1
+  starts[#starts + 1] = s
+  i = s + 1
 end
 local dnew = 'd\31' .. ARGV[1] .. '\31' .. ARGV[3]
 local arec = 'a\31' .. ARGV[1] .. '\31' .. ARGV[2] .. '\30'
-if na < max then
-  local cur, s, j = drec(v, st, ARGV[1])
+local cur, s, j = drec(v, st, ARGV[1])
+local over = #v - st + 1 + #dnew + #arec - maxb
+if cur then over = over - (j - s) else over = over + 1 end
+if #starts < max and over <= 0 then
   if cur then
     v = string.sub(v, 1, s - 1) .. dnew .. string.sub(v, j) .. arec
   else
@@ -250,8 +257,12 @@ if na < max then
   redis.call('SET', KEYS[1], v, 'KEEPTTL')
   return 1
 end
+local drop = 0
+while drop < #starts and (#starts - drop >= max or over > 0) do
+  drop = drop + 1
+  over = over - (string.find(v, '\30', starts[drop] + 1, true) - starts[drop])
+end
 local pd, pa1 = 'd\31' .. ARGV[1] .. '\31', 'a\31' .. ARGV[1] .. '\31'
-local drop = na - max + 1
 local out = {string.sub(v, 1, st - 1)}
 for r in string.gmatch(string.sub(v, st), '([^\30]*)\30') do
   local p = string.sub(r, 1, #pa1)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,4 +246,57 @@ func FuzzEventRecord(f *testing.F) {
 		}
 		_, _ = parseEventState(ev.ID, payload)
 	})
+}
+
+// An event's state stays under Options.MaxEventStateBytes: a delivery whose
+// attempts carry large logs keeps its newest ones, in order, and never
+// drops another delivery's.
+func TestEventStateBounded(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	const max = 4 << 10
+	s := New(rdb, nil, Options{EventRetention: time.Hour, MaxEventStateBytes: max})
+	ctx := context.Background()
+	recordTestEvent(t, s, "evt_b")
+	if err := s.RecordAttempt(ctx, "evt_b", "dst_other", Attempt{Number: 1, Logs: []string{strings.Repeat("o", 1500)}}, StatusRetrying); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 600)
+	for i := 1; i <= 20; i++ {
+		if err := s.RecordAttempt(ctx, "evt_b", "dst_a", Attempt{Number: i, Logs: []string{big}}, StatusRetrying); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := rdb.Get(ctx, s.kEvent("evt_b")).Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, st, _ := splitEventV2("evt_b", raw)
+		if len(st) > max {
+			t.Fatalf("after attempt %d the state is %d bytes, over the %d bound", i, len(st), max)
+		}
+	}
+	ds, err := s.Deliveries(ctx, "evt_b")
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("deliveries = %+v, %v", ds, err)
+	}
+	a := ds[0].Attempts
+	if len(a) < 2 || a[len(a)-1].Number != 20 || ds[0].AttemptCount != 20 {
+		t.Fatalf("dst_a kept %+v (count %d); want its newest attempts, up to 20", a, ds[0].AttemptCount)
+	}
+	for k := 1; k < len(a); k++ {
+		if a[k].Number != a[k-1].Number+1 {
+			t.Fatalf("dst_a's attempts out of order or with a gap: %d then %d", a[k-1].Number, a[k].Number)
+		}
+	}
+	if o := ds[1].Attempts; len(o) != 1 || len(o[0].Logs[0]) != 1500 {
+		t.Fatalf("dst_other's attempt = %+v; want it kept whole", o)
+	}
+	// A delivery whose one attempt is over the bound by itself still
+	// records it (and only it).
+	if err := s.RecordAttempt(ctx, "evt_b", "dst_a", Attempt{Number: 21, Logs: []string{strings.Repeat("y", max)}}, StatusFailed); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = s.Deliveries(ctx, "evt_b")
+	if a := ds[0].Attempts; len(a) != 1 || a[0].Number != 21 || ds[0].Status != StatusFailed {
+		t.Fatalf("after an attempt larger than the bound: %+v", ds[0])
+	}
 }

@@ -30,7 +30,17 @@ type Options struct {
 	// TransformVersions is how many script versions a destination keeps,
 	// default DefaultTransformVersions (50).
 	TransformVersions int
+	// MaxEventStateBytes bounds an event's stored deliveries and attempts,
+	// default DefaultMaxEventStateBytes: a delivery's oldest attempts are
+	// dropped to keep under it (every attempt rewrites the event's key, so
+	// its size is Redis time per attempt).
+	MaxEventStateBytes int
 }
+
+// DefaultMaxEventStateBytes is Options.MaxEventStateBytes's default: room
+// for eight attempts with the script's whole 8 KiB of console output, or
+// some 400 plain ones (a delivery keeps at most 50).
+const DefaultMaxEventStateBytes = 64 << 10
 
 // Store is the Redis-backed storage of hookshift.
 type Store struct {
@@ -55,6 +65,9 @@ func New(rdb redis.UniversalClient, sealer *Sealer, opts Options) *Store {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxEventStateBytes <= 0 {
+		opts.MaxEventStateBytes = DefaultMaxEventStateBytes
 	}
 	return &Store{rdb: rdb, sealer: sealer, opts: opts}
 }

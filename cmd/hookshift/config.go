@@ -18,19 +18,21 @@ import (
 // config is everything `hookshift serve` can be told, from the environment
 // with flag overrides.
 type config struct {
-	Addr            string
-	RedisURL        string
-	AdminToken      string
-	SecretKey       string
-	EgressAllow     string
-	Roles           string
-	MaxBodyBytes    int64
-	DedupeWindow    time.Duration
-	EventRetention  time.Duration
-	Concurrency     int
-	ShutdownTimeout time.Duration
-	TransformTime   time.Duration
-	LogLevel        string
+	Addr           string
+	RedisURL       string
+	AdminToken     string
+	SecretKey      string
+	EgressAllow    string
+	Roles          string
+	MaxBodyBytes   int64
+	DedupeWindow   time.Duration
+	EventRetention time.Duration
+	// EventStateMaxBytes bounds an event's stored deliveries and attempts (store.Options.MaxEventStateBytes).
+	EventStateMaxBytes int
+	Concurrency        int
+	ShutdownTimeout    time.Duration
+	TransformTime      time.Duration
+	LogLevel           string
 	// MonitoringReadOnly makes /monitoring/ view-only (no delete, run or archive).
 	MonitoringReadOnly bool
 	// operators
@@ -112,6 +114,8 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest inbound webhook body")
 	fs.DurationVar(&c.DedupeWindow, "dedupe-window", envDuration("HOOKSHIFT_DEDUPE_WINDOW", 72*time.Hour), "how long a webhook id answers duplicates, at least: an event kept (--event-retention) answers them as long as it is kept")
 	fs.DurationVar(&c.EventRetention, "event-retention", envDuration("HOOKSHIFT_EVENT_RETENTION", 72*time.Hour), "how long events and attempts are kept")
+	fs.IntVar(&c.EventStateMaxBytes, "event-state-max-bytes", receiveEnvInt("HOOKSHIFT_EVENT_STATE_MAX_BYTES", store.DefaultMaxEventStateBytes),
+		fmt.Sprintf("most bytes of deliveries and attempts one event keeps, %d to %d: a delivery's oldest attempts go first (HOOKSHIFT_EVENT_STATE_MAX_BYTES)", minEventStateBytes, maxEventStateBytes))
 	fs.IntVar(&c.Concurrency, "concurrency", 20, "worker tasks run at once")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long in-flight work may drain on SIGTERM")
 	fs.DurationVar(&c.TransformTime, "transform-timeout", envDuration("HOOKSHIFT_TRANSFORM_TIMEOUT", time.Second), "wall-time limit of one transform run")

@@ -192,7 +192,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, banner io.Writer
 		return fmt.Errorf("HOOKSHIFT_SECRET_KEY: %w", err)
 	}
 	st := store.New(rdb, sealer, store.Options{EventRetention: cfg.EventRetention, DedupeWindow: cfg.DedupeWindow,
-		TransformVersions: cfg.TransformVersions})
+		TransformVersions: cfg.TransformVersions, MaxEventStateBytes: cfg.EventStateMaxBytes})
 	if !embedded {
 		warnRedisSettings(ctx, st, log, banner)
 		// Data written before hash-tagged keys is copied once (store/migrate.go).
