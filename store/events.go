@@ -257,12 +257,14 @@ func (s *Store) initDeliveriesArgs(eventID string, destIDs []string) ([]string, 
 	return []string{s.kEvent(eventID), s.kDeliveries(eventID)}, args
 }
 
-// maxAttemptsKept bounds the attempt log of one delivery (replays add more).
+// maxAttemptsKept bounds the attempt log of one delivery (replays add more);
+// Options.MaxEventStateBytes may keep fewer.
 const maxAttemptsKept = 50
 
 // RecordAttempt appends an attempt to a delivery's log and sets the
-// delivery's status, in one transaction on the event's slot. The
-// destination's index of failed deliveries is kept apart (see indexFailed).
+// delivery's status, in one script on the event's slot (recordAttemptV2);
+// nothing is written when the event is gone. The destination's index of
+// failed deliveries is kept apart (see indexFailed).
 func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Attempt, status string) error {
 	ab, err := encodeAttempt(a)
 	if err != nil {
