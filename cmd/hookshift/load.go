@@ -63,6 +63,7 @@ type loadOptions struct {
 	drainTimeout           time.Duration
 	// baselines in the same run (load_compare.go)
 	compareHTTP, compareProcessing bool
+	varySearchKeys                 bool
 	processingTasks                int
 	processingConcurrency          int
 }
@@ -73,6 +74,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.url, "url", "", "ingest URL of a standard-webhooks source (loopback only); with --api, the receiver's base URL (default: --api)")
 	fs.StringVar(&o.secret, "secret", "", "the source's signing secret (whsec_...)")
 	fs.StringVar(&o.eventFile, "event", "testdata/dodo/payment.succeeded.usd.json", "event body to sign and post")
+	fs.BoolVar(&o.varySearchKeys, "vary-search-keys", false, "give every request its own customer id, e-mail and payment ids (same lengths), as real traffic has: each event then gets search index entries of its own")
 	fs.StringVar(&o.api, "api", "", "admin API base URL: create a fresh tenant and standard-webhooks source (and a destination for --sink-addr) before the run")
 	fs.StringVar(&o.adminToken, "admin-token", os.Getenv("HOOKSHIFT_ADMIN_TOKEN"), "root token for --api (HOOKSHIFT_ADMIN_TOKEN)")
 	fs.Float64Var(&o.rate, "rate", 0, "requests per second, open loop; 0 = closed loop")

@@ -199,6 +199,7 @@ type loadReceiverTarget struct {
 	secret string
 	kind   inbound.Kind
 	body   []byte
+	vary   *loadVariants // nil: every request posts body as it is
 	runID  string
 	client *http.Client
 }
@@ -212,7 +213,11 @@ func (r *loadReceiverTarget) name() string { return "receiver" }
 
 func (r *loadReceiverTarget) prepare(i int) (any, error) {
 	id := "msg_load_" + r.runID + "_" + strconv.Itoa(i)
-	h, b, err := r.kind.Sign(nil, r.secret, id, r.body, time.Now())
+	body := r.body
+	if r.vary != nil {
+		body = r.vary.body(body, i)
+	}
+	h, b, err := r.kind.Sign(nil, r.secret, id, body, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -83,6 +83,12 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 	if !json.Valid(body) {
 		return nil, fmt.Errorf("--event %s is not valid JSON", o.eventFile)
 	}
+	var vary *loadVariants
+	if o.varySearchKeys {
+		if vary, err = newLoadVariants(body); err != nil {
+			return nil, err
+		}
+	}
 
 	var rdb redis.UniversalClient
 	if o.redisURL != "" {
@@ -158,7 +164,7 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		if err != nil {
 			return nil, err
 		}
-		nt := &loadReceiverTarget{url: ns.url, secret: "whsec_" + "bnVsbC1oYW5kbGVyLWtleS0xMjM0NTY3OA==", kind: kind, body: body, runID: runID + "n", client: client}
+		nt := &loadReceiverTarget{url: ns.url, secret: "whsec_" + "bnVsbC1oYW5kbGVyLWtleS0xMjM0NTY3OA==", kind: kind, body: body, vary: vary, runID: runID + "n", client: client}
 		if o.warmup > 0 {
 			loadGenerate(ctx, o, nt, o.warmup, 0, 0)
 		}
@@ -176,7 +182,7 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		}
 		fmt.Fprintf(stderr, "hookshift load: created source %s, posting to %s\n", rep.Source, ingest)
 	}
-	rt := &loadReceiverTarget{url: ingest, secret: secret, kind: kind, body: body, runID: runID, client: client}
+	rt := &loadReceiverTarget{url: ingest, secret: secret, kind: kind, body: body, vary: vary, runID: runID, client: client}
 	if o.warmup > 0 {
 		rt.runID = runID + "w"
 		loadGenerate(ctx, o, rt, o.warmup, 0, 0)
