@@ -229,6 +229,11 @@ func (s *Store) InitDeliveries(ctx context.Context, eventID string, destIDs []st
 	if len(destIDs) == 0 {
 		return nil, nil
 	}
+	for _, id := range destIDs {
+		if err := checkStateField("destination id", id); err != nil {
+			return nil, fmt.Errorf("init deliveries of %s: %w", eventID, err)
+		}
+	}
 	keys, args := s.initDeliveriesArgs(eventID, destIDs)
 	res, err := initDeliveriesV2.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if redis.HasErrorPrefix(err, "NOEVENT") {
@@ -266,6 +271,9 @@ const maxAttemptsKept = 50
 // nothing is written when the event is gone. The destination's index of
 // failed deliveries is kept apart (see indexFailed).
 func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Attempt, status string) error {
+	if err := checkStateField("destination id", destID); err != nil {
+		return fmt.Errorf("record attempt %s: %w", eventID, err)
+	}
 	ab, err := encodeAttempt(a)
 	if err != nil {
 		return fmt.Errorf("encode attempt: %w", err)
@@ -293,6 +301,9 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 // SetDeliveryStatus changes a delivery's status without an attempt (a replay
 // puts it back to pending).
 func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status string) error {
+	if err := checkStateField("destination id", destID); err != nil {
+		return fmt.Errorf("set delivery status of %s: %w", eventID, err)
+	}
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
 	}
@@ -335,6 +346,9 @@ func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool,
 // in between. It reports whether it wrote; ErrNotFound when the event is
 // gone.
 func (s *Store) changeDelivery(ctx context.Context, eventID, destID string, change func(cur Delivery) (Delivery, bool)) (bool, error) {
+	if err := checkStateField("destination id", destID); err != nil {
+		return false, err
+	}
 	for range 5 {
 		raw, err := s.deliveryRecord(ctx, eventID, destID)
 		if err != nil {

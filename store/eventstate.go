@@ -24,7 +24,7 @@ import (
 //
 //	r US receipt RS              first, always: the receipt that recorded the event
 //	d US destID US delivery RS   one per destination: storedDelivery JSON
-//	a US destID US attempt RS    the attempts of a delivery, oldest first: Attempt JSON
+//	a US destID US attempt RS    the attempts of a delivery, oldest first: storedAttempt JSON
 //
 // JSON from encoding/json never holds a raw control byte, and ids and
 // receipts are checked for them (checkStateField), so the separators are

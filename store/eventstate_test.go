@@ -164,6 +164,24 @@ func TestDedupeWindowBeyondRetention(t *testing.T) {
 	if n := rdb.Exists(ctx, s.kEvent("evt_x")).Val(); n != 0 {
 		t.Fatal("refused receipt wrote the event")
 	}
+	// Nor can a destination id break the state apart.
+	if ok, err := s.RecordEvent(ctx, Event{ID: "evt_y", TenantID: "ten_1", Payload: json.RawMessage(`{}`)}, "r1", SearchKeys{}); err != nil || !ok {
+		t.Fatalf("record evt_y: %v, %v", ok, err)
+	}
+	bad := "dst_a\x1fd\x1fdst_b"
+	if _, err := s.InitDeliveries(ctx, "evt_y", []string{"dst_ok", bad}); err == nil {
+		t.Fatal("init deliveries took a destination id with a separator")
+	}
+	if err := s.RecordAttempt(ctx, "evt_y", bad, Attempt{Number: 1}, StatusDelivered); err == nil {
+		t.Fatal("record attempt took a destination id with a separator")
+	}
+	if err := s.SetDeliveryStatus(ctx, "evt_y", bad, StatusPending); err == nil {
+		t.Fatal("set delivery status took a destination id with a separator")
+	}
+	if ds, err := s.Deliveries(ctx, "evt_y"); err != nil || len(ds) != 0 {
+		t.Fatalf("refused writes left deliveries: %+v, %v", ds, err)
+	}
+
 }
 
 // The compact stored forms give back what was stored (times to the
