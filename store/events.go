@@ -324,6 +324,9 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 // reports whether it was failed. It is a compare-and-set: of two replays
 // racing for the same delivery, one gets true, so it is enqueued once.
 func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool, error) {
+	if err := checkStateField("destination id", destID); err != nil {
+		return false, fmt.Errorf("replay delivery of %s: %w", eventID, err)
+	}
 	claimed, err := s.changeDelivery(ctx, eventID, destID, func(cur Delivery) (Delivery, bool) {
 		if cur.Status != StatusFailed {
 			return cur, false
@@ -346,9 +349,6 @@ func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool,
 // in between. It reports whether it wrote; ErrNotFound when the event is
 // gone.
 func (s *Store) changeDelivery(ctx context.Context, eventID, destID string, change func(cur Delivery) (Delivery, bool)) (bool, error) {
-	if err := checkStateField("destination id", destID); err != nil {
-		return false, err
-	}
 	for range 5 {
 		raw, err := s.deliveryRecord(ctx, eventID, destID)
 		if err != nil {

@@ -70,8 +70,7 @@ func splitEventV2(id string, b []byte) (head, state []byte, err error) {
 type eventState struct {
 	receipt    string
 	deliveries map[string][]byte   // destination id: storedDelivery JSON
-	attempts   map[string][][]byte // destination id: Attempt JSON, oldest first
-	order      []string            // destination ids, in the order their records were first written
+	attempts   map[string][][]byte // destination id: storedAttempt JSON, oldest first
 }
 
 // parseEventState reads the state part of a v2 event.
@@ -97,9 +96,6 @@ func parseEventState(id string, st []byte) (eventState, error) {
 			return es, fmt.Errorf("event %s: malformed state record", id)
 		}
 		d := string(dest)
-		if _, known := es.deliveries[d]; !known && es.attempts[d] == nil {
-			es.order = append(es.order, d)
-		}
 		switch tag[0] {
 		case 'd':
 			es.deliveries[d] = val

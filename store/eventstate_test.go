@@ -178,6 +178,9 @@ func TestDedupeWindowBeyondRetention(t *testing.T) {
 	if err := s.SetDeliveryStatus(ctx, "evt_y", bad, StatusPending); err == nil {
 		t.Fatal("set delivery status took a destination id with a separator")
 	}
+	if _, err := s.ReplayFailed(ctx, "evt_y", bad); err == nil {
+		t.Fatal("replay took a destination id with a separator")
+	}
 	if ds, err := s.Deliveries(ctx, "evt_y"); err != nil || len(ds) != 0 {
 		t.Fatalf("refused writes left deliveries: %+v, %v", ds, err)
 	}

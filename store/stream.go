@@ -31,14 +31,12 @@ func (s *Store) DeliveryStates(ctx context.Context, eventIDs []string) (map[stri
 		if form == formLegacy {
 			legacy = append(legacy, id)
 		}
-		for _, destID := range es.order {
-			if v, ok := es.deliveries[destID]; ok {
-				d, err := decodeDelivery(destID, v)
-				if err != nil {
-					return nil, fmt.Errorf("decode delivery of %s: %w", id, err)
-				}
-				out[id] = append(out[id], d)
+		for destID, v := range es.deliveries {
+			d, err := decodeDelivery(destID, v)
+			if err != nil {
+				return nil, fmt.Errorf("decode delivery of %s: %w", id, err)
 			}
+			out[id] = append(out[id], d)
 		}
 	}
 	if len(legacy) == 0 {
