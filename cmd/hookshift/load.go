@@ -44,6 +44,8 @@ latency. Bounded: it stops after --requests or --duration (default 10s).
   # issue 13's ratios in one run: receiver ÷ null net/http handler, end to end ÷ bare asynq processing
   hookshift load --api ... --admin-token $ROOT --compare-http --concurrency 32 --requests 20000
   hookshift load --api ... --admin-token $ROOT --compare-processing --redis-url redis://127.0.0.1:6379 --sink-addr 127.0.0.1:9999
+  # ... and ÷ a null handler that stores each body in Redis before answering (the floor of storing first)
+  hookshift load --api ... --admin-token $ROOT --compare-http --compare-http-redis --redis-url redis://127.0.0.1:6379 --concurrency 32
 `
 
 type loadOptions struct {
@@ -63,6 +65,7 @@ type loadOptions struct {
 	drainTimeout           time.Duration
 	// baselines in the same run (load_compare.go)
 	compareHTTP, compareProcessing bool
+	compareHTTPRedis               bool
 	varySearchKeys                 bool
 	processingTasks                int
 	processingConcurrency          int
@@ -91,6 +94,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.sinkAddr, "sink-addr", "", "run an HTTP sink on this loopback address and measure delivery to it (use with --api, or point a destination at http://ADDR/)")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 2*time.Minute, "with --sink-addr: how long to wait for deliveries after the last request")
 	fs.BoolVar(&o.compareHTTP, "compare-http", false, "first run the same load against a built-in null net/http handler (reads the body, answers 202) and print receiver ÷ null handler")
+	fs.BoolVar(&o.compareHTTPRedis, "compare-http-redis", false, "first run the same load against a null handler that stores each body in Redis (one RPUSH, waited on) before it answers 202, and print receiver ÷ that handler (needs --redis-url)")
 	fs.BoolVar(&o.compareProcessing, "compare-processing", false, "first time bare asynq no-op processing on the same Redis and print end-to-end delivered/s ÷ (its rate ÷ 2 hops) (needs --redis-url and --sink-addr)")
 	fs.IntVar(&o.processingTasks, "processing-tasks", 5000, "with --compare-processing: no-op tasks to run")
 	fs.IntVar(&o.processingConcurrency, "processing-concurrency", 64, "with --compare-processing: asynq concurrency of the no-op server")
@@ -138,11 +142,14 @@ func (o *loadOptions) validate() error {
 	if o.compareProcessing && (o.redisURL == "" || o.sinkAddr == "") {
 		return errors.New("--compare-processing compares end-to-end delivery with bare asynq on the same Redis: it needs --redis-url and --sink-addr")
 	}
+	if o.compareHTTPRedis && o.redisURL == "" {
+		return errors.New("--compare-http-redis stores each body in the receiver's Redis: it needs --redis-url")
+	}
 	if o.processingTasks < 1 || o.processingConcurrency < 1 {
 		return errors.New("--processing-tasks and --processing-concurrency must be at least 1")
 	}
-	if o.baseline && (o.compareHTTP || o.compareProcessing) {
-		return errors.New("--baseline runs the bare enqueue alone; use --compare-http or --compare-processing with a receiver run")
+	if o.baseline && (o.compareHTTP || o.compareHTTPRedis || o.compareProcessing) {
+		return errors.New("--baseline runs the bare enqueue alone; use --compare-http, --compare-http-redis or --compare-processing with a receiver run")
 	}
 	if o.baseline && o.sinkAddr != "" {
 		return errors.New("--sink-addr measures deliveries, which the bare baseline does not make")

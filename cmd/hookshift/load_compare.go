@@ -21,6 +21,11 @@ import (
 //     the body and answers 202, posted to by the same loader, with the same
 //     signed requests, at the same concurrency. receiver ÷ null handler is
 //     what the HTTP layer leaves for hookshift's own work.
+//   - --compare-http-redis: the same null handler, but it stores each body
+//     in Redis (one RPUSH, waited on) before it answers: the least any
+//     receiver that stores an event before acknowledging it must do.
+//     receiver ÷ this is what verification, parsing and the enqueue's own
+//     work cost beyond the store's round trip.
 //   - --compare-processing: bare asynq no-op processing on the same Redis at
 //     concurrency 64 (--processing-concurrency). An event takes two asynq
 //     hops (ingest, then delivery), so end to end is compared with half of
@@ -30,19 +35,32 @@ import (
 // the loader parses it exactly as it parses the receiver's.
 var loadNullAnswer = []byte(`{"event_id":"evt_null","duplicate":false}`)
 
-// loadNullServer is the --compare-http handler: read the body, answer 202.
+// loadNullServer is the --compare-http handler: read the body, answer 202;
+// with a store (--compare-http-redis), store the body first and answer 503
+// if that fails.
 type loadNullServer struct {
 	srv *http.Server
 	url string
 }
 
-func startLoadNullServer() (*loadNullServer, error) {
+func startLoadNullServer(store func(ctx context.Context, body []byte) error) (*loadNullServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("null handler: %w", err)
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 1<<20))
+		if store == nil {
+			_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 1<<20))
+		} else {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+			if err == nil {
+				err = store(r.Context(), body)
+			}
+			if err != nil {
+				http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write(loadNullAnswer)

@@ -81,6 +81,11 @@ type loadReport struct {
 	// is the receiver's throughput ÷ its.
 	NullHTTP  *loadRunStats `json:"null_http,omitempty"`
 	HTTPRatio float64       `json:"receiver_to_null_http_throughput,omitempty"`
+	// NullHTTPRedis is --compare-http-redis's run against the null handler
+	// that stores each body in Redis first; HTTPRedisRatio is the receiver's
+	// throughput ÷ its.
+	NullHTTPRedis  *loadRunStats `json:"null_http_redis,omitempty"`
+	HTTPRedisRatio float64       `json:"receiver_to_null_http_redis_throughput,omitempty"`
 	// Processing is --compare-processing's bare asynq run; ProcessingRatio
 	// is delivered events/s ÷ (its rate ÷ 2 hops).
 	Processing      *loadProcessingStats `json:"processing,omitempty"`
@@ -88,7 +93,7 @@ type loadReport struct {
 }
 
 func (r *loadReport) failed() bool {
-	for _, s := range []*loadRunStats{r.Baseline, r.NullHTTP, r.Receiver} {
+	for _, s := range []*loadRunStats{r.Baseline, r.NullHTTP, r.NullHTTPRedis, r.Receiver} {
 		if s != nil && (s.Errors > 0 || s.Accepted == 0) {
 			return true
 		}
@@ -101,7 +106,7 @@ func (r *loadReport) print(w io.Writer) {
 		fmt.Fprintf(w, "bare asynq no-op processing (concurrency %d, same Redis)\n  %d of %d tasks in %.2fs: %.0f tasks/s, %.0f events/s over two hops\n",
 			p.Concurrency, p.Processed, p.Tasks, p.ElapsedSec, p.PerSecond, p.PerEvent)
 	}
-	for _, s := range []*loadRunStats{r.Baseline, r.NullHTTP, r.Receiver} {
+	for _, s := range []*loadRunStats{r.Baseline, r.NullHTTP, r.NullHTTPRedis, r.Receiver} {
 		if s == nil {
 			continue
 		}
@@ -130,6 +135,9 @@ func (r *loadReport) print(w io.Writer) {
 	}
 	if r.NullHTTP != nil && r.Receiver != nil {
 		fmt.Fprintf(w, "receiver/null-http throughput: %.3f (%.0f ÷ %.0f req/s)\n", r.HTTPRatio, r.Receiver.Throughput, r.NullHTTP.Throughput)
+	}
+	if r.NullHTTPRedis != nil && r.Receiver != nil {
+		fmt.Fprintf(w, "receiver/null-http-redis throughput: %.3f (%.0f ÷ %.0f req/s)\n", r.HTTPRedisRatio, r.Receiver.Throughput, r.NullHTTPRedis.Throughput)
 	}
 	if d := r.Delivery; d != nil {
 		fmt.Fprintf(w, "delivery to sink\n  accepted %d  delivered %d  missing %d  repeats %d  untracked %d\n", d.Accepted, d.Delivered, d.Missing, d.Repeats, d.Untracked)

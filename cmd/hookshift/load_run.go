@@ -159,19 +159,40 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		}
 		rep.Processing = ps
 	}
-	if o.compareHTTP {
-		ns, err := startLoadNullServer()
+	nullRun := func(target, idSuffix string, store func(context.Context, []byte) error) (*loadRunStats, error) {
+		ns, err := startLoadNullServer(store)
 		if err != nil {
 			return nil, err
 		}
-		nt := &loadReceiverTarget{url: ns.url, secret: "whsec_" + "bnVsbC1oYW5kbGVyLWtleS0xMjM0NTY3OA==", kind: kind, body: body, vary: vary, runID: runID + "n", client: client}
+		defer ns.close()
+		nt := &loadReceiverTarget{url: ns.url, secret: "whsec_" + "bnVsbC1oYW5kbGVyLWtleS0xMjM0NTY3OA==", kind: kind, body: body, vary: vary, runID: runID + idSuffix, client: client}
 		if o.warmup > 0 {
 			loadGenerate(ctx, o, nt, o.warmup, 0, 0)
 		}
 		st, _ := loadGenerate(ctx, o, nt, o.requests, o.duration, o.rate)
-		st.Target = "null-http"
-		ns.close()
-		rep.NullHTTP = &st
+		st.Target = target
+		return &st, nil
+	}
+	if o.compareHTTP {
+		st, err := nullRun("null-http", "n", nil)
+		if err != nil {
+			return nil, err
+		}
+		rep.NullHTTP = st
+	}
+	if o.compareHTTPRedis {
+		// One list per run, gone afterwards; memory is measured after this.
+		list := "hookshift-load:null-http-redis:" + runID
+		st, err := nullRun("null-http-redis", "r", func(ctx context.Context, b []byte) error {
+			return rdb.RPush(ctx, list, b).Err()
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := rdb.Del(ctx, list).Err(); err != nil {
+			return nil, fmt.Errorf("null-http-redis: delete %s: %w", list, err)
+		}
+		rep.NullHTTPRedis = st
 	}
 	ingest, secret := o.url, o.secret
 	if o.api != "" {
@@ -203,6 +224,9 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 	}
 	if rep.NullHTTP != nil {
 		rep.HTTPRatio = loadRatio(st.Throughput, rep.NullHTTP.Throughput)
+	}
+	if rep.NullHTTPRedis != nil {
+		rep.HTTPRedisRatio = loadRatio(st.Throughput, rep.NullHTTPRedis.Throughput)
 	}
 	if sk != nil {
 		rep.Delivery = loadDrain(ctx, sk, samples, o.drainTimeout)

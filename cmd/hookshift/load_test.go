@@ -156,7 +156,8 @@ func TestLoadRefusesNonLoopback(t *testing.T) {
 		{"--url", "http://example.com/v1/webhooks/src_x", "--secret", "whsec_x"},
 		{"--url", "http://127.0.0.1:8080/v1/webhooks/src_x", "--secret", "whsec_x", "--redis-url", "redis://192.168.1.2:6379"},
 		{"--url", "http://127.0.0.1:8080/v1/webhooks/src_x", "--secret", "whsec_x", "--sink-addr", "0.0.0.0:9999"},
-		{"--baseline", "--url", "http://127.0.0.1:8080/x", "--secret", "s"}, // no --redis-url
+		{"--baseline", "--url", "http://127.0.0.1:8080/x", "--secret", "s"},           // no --redis-url
+		{"--compare-http-redis", "--url", "http://127.0.0.1:8080/x", "--secret", "s"}, // no --redis-url
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), append([]string{"load"}, args...), &stdout, &stderr); code != 2 {
@@ -232,6 +233,47 @@ func TestLoadCompareHTTP(t *testing.T) {
 		"--api", s.api.URL, "--admin-token", loadTestRoot, "--requests", "20", "--concurrency", "2"}, &stdout, &stderr)
 	if code != 0 || !strings.Contains(stdout.String(), "receiver/null-http throughput: ") || !strings.Contains(stdout.String(), "null-http (closed loop") {
 		t.Fatalf("exit %d, printed report has no null-http run and ratio:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// --compare-http-redis runs the same load against a null handler that stores
+// every body in the receiver's Redis before answering: Redis saw one RPUSH
+// per request (warm-up included), the list is gone afterwards, and the
+// report has the run and its ratio.
+func TestLoadCompareHTTPRedis(t *testing.T) {
+	s := newLoadStack(t, false)
+	const n, warm = 40, 5
+	rpushes := func() int {
+		t.Helper()
+		info, err := s.rdb.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, ok := strings.Cut(info, "cmdstat_rpush:calls=")
+		if !ok {
+			return 0
+		}
+		num, _, _ := strings.Cut(rest, ",")
+		c, err := strconv.Atoi(num)
+		if err != nil {
+			t.Fatalf("commandstats: %v", err)
+		}
+		return c
+	}
+	before := rpushes()
+	rep, _ := runLoadJSON(t, "--compare-http-redis", "--api", s.api.URL, "--admin-token", loadTestRoot, "--redis-url", s.redis.URL(),
+		"--requests", strconv.Itoa(n), "--warmup", strconv.Itoa(warm), "--concurrency", "4")
+	if h := rep.NullHTTPRedis; h == nil || h.Target != "null-http-redis" || h.Accepted != n || h.StatusCodes["202"] != n {
+		t.Fatalf("null-http-redis run: %+v, want %d requests answered 202", h, n)
+	}
+	if rep.HTTPRedisRatio <= 0 || rep.NullHTTP != nil {
+		t.Fatalf("receiver_to_null_http_redis_throughput = %v (null_http %+v), want a ratio and no --compare-http run", rep.HTTPRedisRatio, rep.NullHTTP)
+	}
+	if got := rpushes() - before; got != n+warm {
+		t.Fatalf("Redis ran %d RPUSH, want one per request to the null handler (%d)", got, n+warm)
+	}
+	if keys, err := s.rdb.Keys(context.Background(), "hookshift-load:null-http-redis:*").Result(); err != nil || len(keys) != 0 {
+		t.Fatalf("the null handler's list is still there: %v %v", keys, err)
 	}
 }
 
