@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +27,10 @@ import (
 //     receiver that stores an event before acknowledging it must do.
 //     receiver ÷ this is what verification, parsing and the enqueue's own
 //     work cost beyond the store's round trip.
+//   - --compare-pipeline: the brief's two stages doing the least they can
+//     on bare asynq and the same Redis: a task with the body enqueues a
+//     second, which posts the body to a null handler. end to end ÷ this is
+//     what hookshift's own work (verify, record, transform, state) costs.
 //   - --compare-processing: bare asynq no-op processing on the same Redis at
 //     concurrency 64 (--processing-concurrency). An event takes two asynq
 //     hops (ingest, then delivery), so end to end is compared with half of
@@ -95,34 +100,97 @@ const loadNoopTaskType = "load:noop"
 // the timer), then times an asynq server at the given concurrency draining
 // it, and deletes the queue afterwards.
 func loadProcessingBaseline(ctx context.Context, rdb redis.UniversalClient, runID string, n, concurrency int, timeout time.Duration) (*loadProcessingStats, error) {
-	q := "load-noop-" + runID
+	return loadBareAsynq(ctx, rdb, "load-noop-"+runID, []byte(`{}`), n, concurrency, timeout, nil)
+}
+
+// loadPipelineBaseline is --compare-pipeline: the least the brief's two
+// stages can do for an event, on bare asynq and the same Redis. The first
+// task carries the body and enqueues a second with it; the second posts the
+// body to a null HTTP handler on loopback. n events, timed like the
+// processing baseline; PerEvent is events delivered per second.
+func loadPipelineBaseline(ctx context.Context, rdb redis.UniversalClient, runID string, body []byte, n, concurrency int, timeout time.Duration) (*loadProcessingStats, error) {
+	ns, err := startLoadNullServer(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer ns.close()
+	tr := &http.Transport{DialContext: loadLoopbackDialer.DialContext, MaxIdleConnsPerHost: concurrency, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	post := func(ctx context.Context, b []byte) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ns.url, bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("null handler answered %s", resp.Status)
+		}
+		return nil
+	}
+	return loadBareAsynq(ctx, rdb, "load-pipeline-"+runID, body, n, concurrency, timeout, post)
+}
+
+const loadDeliverTaskType = "load:deliver"
+
+// loadBareAsynq runs n tasks carrying payload on a private queue q at the
+// given concurrency and times them. With post nil each task is a no-op and
+// PerEvent is half the task rate (two hops); with post, each task enqueues
+// a second one that calls post with the payload, and an event counts when
+// its post returned.
+func loadBareAsynq(ctx context.Context, rdb redis.UniversalClient, q string, payload []byte, n, concurrency int, timeout time.Duration, post func(context.Context, []byte) error) (*loadProcessingStats, error) {
+	what := "processing baseline"
+	if post != nil {
+		what = "pipeline baseline"
+	}
 	ac := asynq.NewClientFromRedisClient(rdb)
-	payload := []byte(`{}`)
 	for i := 0; i < n; i++ {
 		if _, err := ac.EnqueueContext(ctx, asynq.NewTask(loadNoopTaskType, payload), asynq.Queue(q), asynq.MaxRetry(0)); err != nil {
-			return nil, fmt.Errorf("processing baseline: enqueue: %w", err)
+			return nil, fmt.Errorf("%s: enqueue: %w", what, err)
 		}
 	}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	defer func() { _ = insp.DeleteQueue(q, true) }()
 
-	var done atomic.Int64
+	var done, failed atomic.Int64
 	finished := make(chan struct{})
 	var last atomic.Int64
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: concurrency, Queues: map[string]int{q: 1}, LogLevel: asynq.FatalLevel,
 		TaskCheckInterval: 10 * time.Millisecond, ShutdownTimeout: 2 * time.Second,
 	})
-	mux := asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+	count := func() {
 		if done.Add(1) == int64(n) {
 			last.Store(time.Now().UnixNano())
 			close(finished)
 		}
-		return nil
+	}
+	mux := asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		var err error
+		switch {
+		case post == nil:
+			count()
+		case t.Type() == loadNoopTaskType:
+			_, err = ac.EnqueueContext(ctx, asynq.NewTask(loadDeliverTaskType, t.Payload()), asynq.Queue(q), asynq.MaxRetry(0))
+		default:
+			if err = post(ctx, t.Payload()); err == nil {
+				count()
+			}
+		}
+		if err != nil {
+			failed.Add(1)
+		}
+		return err
 	})
 	begin := time.Now()
 	if err := srv.Start(mux); err != nil {
-		return nil, fmt.Errorf("processing baseline: start asynq server: %w", err)
+		return nil, fmt.Errorf("%s: start asynq server: %w", what, err)
 	}
 	select {
 	case <-finished:
@@ -139,9 +207,12 @@ func loadProcessingBaseline(ctx context.Context, rdb redis.UniversalClient, runI
 	if st.ElapsedSec > 0 {
 		st.PerSecond = math.Round(float64(st.Processed) / st.ElapsedSec)
 		st.PerEvent = math.Round(st.PerSecond / 2)
+		if post != nil {
+			st.PerEvent = st.PerSecond
+		}
 	}
 	if st.Processed < n {
-		return st, fmt.Errorf("processing baseline: %d of %d no-op tasks ran within %s", st.Processed, n, timeout)
+		return st, fmt.Errorf("%s: %d of %d events ran within %s (%d task errors)", what, st.Processed, n, timeout, failed.Load())
 	}
 	return st, nil
 }

@@ -90,6 +90,10 @@ type loadReport struct {
 	// is delivered events/s ÷ (its rate ÷ 2 hops).
 	Processing      *loadProcessingStats `json:"processing,omitempty"`
 	ProcessingRatio float64              `json:"delivered_to_processing_per_event,omitempty"`
+	// Pipeline is --compare-pipeline's two-stage bare asynq run that posts
+	// each body; PipelineRatio is delivered events/s ÷ its events/s.
+	Pipeline      *loadProcessingStats `json:"pipeline,omitempty"`
+	PipelineRatio float64              `json:"delivered_to_pipeline,omitempty"`
 }
 
 func (r *loadReport) failed() bool {
@@ -105,6 +109,10 @@ func (r *loadReport) print(w io.Writer) {
 	if p := r.Processing; p != nil {
 		fmt.Fprintf(w, "bare asynq no-op processing (concurrency %d, same Redis)\n  %d of %d tasks in %.2fs: %.0f tasks/s, %.0f events/s over two hops\n",
 			p.Concurrency, p.Processed, p.Tasks, p.ElapsedSec, p.PerSecond, p.PerEvent)
+	}
+	if p := r.Pipeline; p != nil {
+		fmt.Fprintf(w, "bare asynq two-stage pipeline posting each body (concurrency %d, same Redis)\n  %d of %d events in %.2fs: %.0f events/s\n",
+			p.Concurrency, p.Processed, p.Tasks, p.ElapsedSec, p.PerEvent)
 	}
 	for _, s := range []*loadRunStats{r.Baseline, r.NullHTTP, r.NullHTTPRedis, r.Receiver} {
 		if s == nil {
@@ -145,6 +153,9 @@ func (r *loadReport) print(w io.Writer) {
 		fmt.Fprintf(w, "  end-to-end ms  p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f\n", d.EndToEnd.P50, d.EndToEnd.P95, d.EndToEnd.P99, d.EndToEnd.Max, d.EndToEnd.Mean)
 		if p := r.Processing; p != nil {
 			fmt.Fprintf(w, "delivered/processing-per-event: %.3f (%.0f ÷ (%.0f ÷ 2) events/s)\n", r.ProcessingRatio, d.DeliveredPS, p.PerSecond)
+		}
+		if p := r.Pipeline; p != nil {
+			fmt.Fprintf(w, "delivered/pipeline: %.3f (%.0f ÷ %.0f events/s)\n", r.PipelineRatio, d.DeliveredPS, p.PerEvent)
 		}
 	}
 	if m := r.Redis; m != nil {

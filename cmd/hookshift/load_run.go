@@ -159,6 +159,13 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		}
 		rep.Processing = ps
 	}
+	if o.comparePipeline {
+		ps, err := loadPipelineBaseline(ctx, rdb, runID, body, o.processingTasks, o.processingConcurrency, o.drainTimeout)
+		if err != nil {
+			return nil, err
+		}
+		rep.Pipeline = ps
+	}
 	nullRun := func(target, idSuffix string, store func(context.Context, []byte) error) (*loadRunStats, error) {
 		ns, err := startLoadNullServer(store)
 		if err != nil {
@@ -232,6 +239,9 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		rep.Delivery = loadDrain(ctx, sk, samples, o.drainTimeout)
 		if rep.Processing != nil {
 			rep.ProcessingRatio = loadRatio(rep.Delivery.DeliveredPS, rep.Processing.PerEvent)
+		}
+		if rep.Pipeline != nil {
+			rep.PipelineRatio = loadRatio(rep.Delivery.DeliveredPS, rep.Pipeline.PerEvent)
 		}
 	}
 	if rdb != nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -274,6 +276,48 @@ func TestLoadCompareHTTPRedis(t *testing.T) {
 	}
 	if keys, err := s.rdb.Keys(context.Background(), "hookshift-load:null-http-redis:*").Result(); err != nil || len(keys) != 0 {
 		t.Fatalf("the null handler's list is still there: %v %v", keys, err)
+	}
+}
+
+// --compare-pipeline runs the two stages on bare asynq: every event's first
+// task hands its body to a second, which posts it; each body is posted once,
+// and the report has the run and delivered/s ÷ its rate.
+func TestLoadComparePipeline(t *testing.T) {
+	s := newLoadStack(t, true)
+	ctx := context.Background()
+	var posted sync.Map
+	var posts atomic.Int64
+	body := []byte(`{"type":"payment.succeeded"}`)
+	st, err := loadBareAsynq(ctx, s.rdb, "load-pipeline-unit", body, 50, 8, 30*time.Second, func(_ context.Context, b []byte) error {
+		posts.Add(1)
+		posted.Store(string(b), true)
+		return nil
+	})
+	if err != nil || st.Processed != 50 || st.PerEvent != st.PerSecond || st.PerEvent <= 0 {
+		t.Fatalf("pipeline: %+v %v, want 50 events, counted once each", st, err)
+	}
+	if _, ok := posted.Load(string(body)); !ok || posts.Load() != 50 {
+		t.Fatalf("posted %d times, body seen %v: want the body posted once per event", posts.Load(), ok)
+	}
+
+	const n = 30
+	rep, _ := runLoadJSON(t, "--compare-pipeline", "--processing-tasks", "100", "--api", s.api.URL, "--admin-token", loadTestRoot,
+		"--sink-addr", "127.0.0.1:0", "--redis-url", s.redis.URL(), "--requests", strconv.Itoa(n), "--concurrency", "4", "--drain-timeout", "30s")
+	if p := rep.Pipeline; p == nil || p.Processed != 100 || p.PerEvent <= 0 || rep.PipelineRatio <= 0 {
+		t.Fatalf("pipeline baseline: %+v, ratio %v: want 100 events posted to the null handler and a ratio", p, rep.PipelineRatio)
+	}
+	qs, err := s.insp.Queues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if strings.HasPrefix(q, "load-pipeline-") {
+			t.Fatalf("the pipeline queue %s is left behind", q)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"load", "--compare-pipeline", "--url", "http://127.0.0.1:1/x", "--secret", "whsec_x"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("--compare-pipeline without --redis-url and --sink-addr: exit %d, want 2 (usage)", code)
 	}
 }
 
