@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookshift/hookshift/internal/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // An event is one key: its record, its receipt, its deliveries and their
@@ -319,5 +320,29 @@ func TestEventStateBounded(t *testing.T) {
 	ds, _ = s.Deliveries(ctx, "evt_b")
 	if a := ds[0].Attempts; len(a) != 1 || a[0].Number != 21 || ds[0].Status != StatusFailed {
 		t.Fatalf("after an attempt larger than the bound: %+v", ds[0])
+	}
+}
+
+// The fan-out's QueueInitDeliveries writes destination ids into the state
+// as InitDeliveries does, so it refuses the same ids: one with a separator
+// would break the event's state apart, and every delivery of the event
+// would then fail to load.
+func TestQueueInitDeliveriesRefusesSeparators(t *testing.T) {
+	s, rdb, _ := newTestStore(t, time.Hour)
+	ctx := context.Background()
+	recordTestEvent(t, s, "evt_qi")
+	var done func() error
+	_, _ = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		done = s.QueueInitDeliveries(ctx, p, "evt_qi", []string{"dst_ok", "dst_b\x1e"})
+		return nil
+	})
+	if err := done(); err == nil {
+		t.Fatal("queued init deliveries took a destination id with a separator")
+	}
+	if _, err := s.deliveryRecord(ctx, "evt_qi", "dst_ok"); err != nil {
+		t.Fatalf("the event's other delivery no longer loads: %v", err)
+	}
+	if ds, err := s.Deliveries(ctx, "evt_qi"); err != nil || len(ds) != 0 {
+		t.Fatalf("refused write left deliveries: %+v, %v", ds, err)
 	}
 }

@@ -98,6 +98,11 @@ func (c *destIDCache) put(sourceID string, ids []string) {
 // func once p has run: it reports the script's error, after loading the
 // script and running it again if Redis had lost it.
 func (s *Store) QueueInitDeliveries(ctx context.Context, p redis.Pipeliner, eventID string, destIDs []string) func() error {
+	for _, id := range destIDs {
+		if err := checkStateField("destination id", id); err != nil {
+			return func() error { return fmt.Errorf("init deliveries of %s: %w", eventID, err) }
+		}
+	}
 	keys, args := s.initDeliveriesArgs(eventID, destIDs)
 	cmd := initDeliveriesV2.EvalSha(ctx, p, keys, args...)
 	return func() error {
