@@ -36,6 +36,17 @@ func (s Schedule) delays() []time.Duration {
 	return s.Delays
 }
 
+// Span is the longest a delivery can take from its first attempt to its
+// last under this schedule, every wait at its longest jitter (Retry-After,
+// rate limits and an open circuit aside): the event must be kept that long.
+func (s Schedule) Span() time.Duration {
+	var sum time.Duration
+	for _, d := range s.delays() {
+		sum += d
+	}
+	return time.Duration(float64(sum) * (1 + s.Jitter))
+}
+
 // Delay is the wait before retry number retry (0 for the first retry). A
 // destination's Retry-After is honoured: the wait is never shorter than it.
 func (s Schedule) Delay(retry int, retryAfter time.Duration) time.Duration {

@@ -112,8 +112,8 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 	}
 	fs.StringVar(&c.Roles, "roles", env("HOOKSHIFT_ROLES", "receiver,worker,api"), "comma list of receiver, worker, api")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest inbound webhook body")
-	fs.DurationVar(&c.DedupeWindow, "dedupe-window", envDuration("HOOKSHIFT_DEDUPE_WINDOW", 72*time.Hour), "how long a webhook id answers duplicates, at least: an event kept (--event-retention) answers them as long as it is kept")
-	fs.DurationVar(&c.EventRetention, "event-retention", envDuration("HOOKSHIFT_EVENT_RETENTION", 72*time.Hour), "how long events and attempts are kept")
+	fs.DurationVar(&c.DedupeWindow, "dedupe-window", envDuration("HOOKSHIFT_DEDUPE_WINDOW", 72*time.Hour), "how long a webhook id answers duplicates, at least: an event kept (--event-retention) answers them as long as it is kept; at least 1m")
+	fs.DurationVar(&c.EventRetention, "event-retention", envDuration("HOOKSHIFT_EVENT_RETENTION", 72*time.Hour), "how long events and attempts are kept; at least the delivery retry schedule (34h)")
 	fs.IntVar(&c.EventStateMaxBytes, "event-state-max-bytes", receiveEnvInt("HOOKSHIFT_EVENT_STATE_MAX_BYTES", store.DefaultMaxEventStateBytes),
 		fmt.Sprintf("most bytes of deliveries and attempts one event keeps, %d to %d: a delivery's oldest attempts go first (HOOKSHIFT_EVENT_STATE_MAX_BYTES)", minEventStateBytes, maxEventStateBytes))
 	fs.IntVar(&c.Concurrency, "concurrency", 20, "worker tasks run at once")
@@ -186,6 +186,9 @@ func parseServeFlags(args []string) (config, *flag.FlagSet, error) {
 		return c, fs, fmt.Errorf("--delivery-shards (HOOKSHIFT_DELIVERY_SHARDS) is %d; expected 1 to %d", c.DeliveryShards, queue.MaxDeliveryShards)
 	}
 	if err := checkReceiveTimeout(c); err != nil {
+		return c, fs, err
+	}
+	if err := checkRetention(c, queue.DefaultSchedule()); err != nil {
 		return c, fs, err
 	}
 	return c, fs, checkReceiveLimits(c)
