@@ -80,6 +80,14 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
 	ev, dest, prev := in.Event, in.Destination, in.Delivery
+	// asynq runs a task at least once: a worker that dies after recording
+	// the attempt, or whose lease runs out, leaves the task to run again.
+	// A delivery recorded as done is not sent again; a replay puts it back
+	// to pending before it enqueues, so it is sent.
+	if prev.Status == store.StatusDelivered || prev.Status == store.StatusCancelled {
+		log.Info().Str("status", prev.Status).Msg("delivery already done; task run again is dropped")
+		return nil
+	}
 	// The attempt number is the delivery's own count, so a dead letter run
 	// again (whose asynq retry count stays where it was) logs the truth.
 	number := prev.AttemptCount + 1
