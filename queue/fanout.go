@@ -59,7 +59,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
 		}
 		var indexed, inited func() error
-		err := f.Client.EnqueueDeliveriesAfter(ctx, todo, func(pl redis.Pipeliner) {
+		err := f.Client.EnqueueDeliveriesAfter(ctx, todo, p.Receipt, func(pl redis.Pipeliner) {
 			indexed = f.Store.QueueIndexEvent(ctx, pl, ev, keys)
 			if len(ids) > 0 {
 				inited = f.Store.QueueInitDeliveries(ctx, pl, p.EventID, ids)
@@ -91,7 +91,7 @@ func (f *FanOut) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			}
 			todo = append(todo, DeliveryFor(p.EventID, p.Type, d))
 		}
-		if err := f.Client.EnqueueDeliveries(ctx, todo); err != nil {
+		if err := f.Client.EnqueueDeliveries(ctx, todo, p.Receipt); err != nil {
 			return err
 		}
 	}

@@ -122,7 +122,7 @@ func TestTasksMatchAsynq(t *testing.T) {
 			wants[i] = asynqWrites(t, rdb, asynq.NewTask(TypeDelivery, body), DeliveryTaskID(d.EventID, d.DestinationID),
 				asynq.Queue(DeliveryQueueOf(d.DestinationID, shards)), asynq.MaxRetry(DefaultSchedule().Retries()), asynq.ProcessIn(0))
 		}
-		if err := c.EnqueueDeliveries(ctx, ps); err != nil {
+		if err := c.EnqueueDeliveries(ctx, ps, ""); err != nil {
 			t.Fatal(err)
 		}
 		for i, d := range ps {
@@ -131,7 +131,7 @@ func TestTasksMatchAsynq(t *testing.T) {
 				TypeDelivery, body, DefaultSchedule().Retries())
 		}
 		// Enqueued again (a fan-out run twice), nothing is added.
-		if err := c.EnqueueDeliveries(ctx, ps); err != nil {
+		if err := c.EnqueueDeliveries(ctx, ps, ""); err != nil {
 			t.Fatal(err)
 		}
 		total := int64(0)

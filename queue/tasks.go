@@ -243,14 +243,25 @@ func (c *Client) EnqueueDelivery(ctx context.Context, p DeliveryPayload, taskID 
 // call per delivery queue, all in one round trip (enqueue.go), where
 // asynq's client would take a round trip per delivery. A delivery already
 // queued is not an error.
-func (c *Client) EnqueueDeliveries(ctx context.Context, ps []DeliveryPayload) error {
-	return c.EnqueueDeliveriesAfter(ctx, ps, nil)
+//
+// receipt, when not "", is the receipt that recorded the event: a delivery
+// whose TaskID is held by a dead letter is enqueued again under a TaskID of
+// its own (AgainTaskID). asynq keeps an archived task for months, long after
+// the event it was about has expired, and an event accepted again after
+// that (the provider sent it once more past the dedupe window) is a new one
+// whose delivery the dead letter would otherwise refuse for good, leaving
+// it pending with no task. The fan-out enqueues no delivery recorded
+// failed, so a dead letter in its way is an earlier copy's (or, rarely, a
+// final attempt whose hand-over could not be enqueued): either way the
+// delivery is still to do.
+func (c *Client) EnqueueDeliveries(ctx context.Context, ps []DeliveryPayload, receipt string) error {
+	return c.EnqueueDeliveriesAfter(ctx, ps, receipt, nil)
 }
 
 // EnqueueDeliveriesAfter is EnqueueDeliveries with the commands before adds
 // sent first, in the same round trip (the fan-out's delivery records).
 // With no deliveries, before's commands are sent alone.
-func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayload, before func(redis.Pipeliner)) error {
+func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayload, receipt string, before func(redis.Pipeliner)) error {
 	if len(ps) == 0 {
 		if before != nil {
 			_, _ = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { before(p); return nil })
@@ -258,6 +269,7 @@ func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayloa
 		return nil
 	}
 	var batches []taskBatch
+	var of [][]DeliveryPayload // each batch's payloads, in order
 	retry := c.schedule.Retries()
 	for _, p := range ps {
 		b, err := json.Marshal(p)
@@ -268,15 +280,59 @@ func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayloa
 		i := slices.IndexFunc(batches, func(b taskBatch) bool { return b.queue == q })
 		if i < 0 {
 			batches = append(batches, taskBatch{queue: q})
+			of = append(of, nil)
 			i = len(batches) - 1
 		}
 		id := DeliveryTaskID(p.EventID, p.DestinationID)
 		batches[i].add(id, appendTaskMessage(nil, TypeDelivery, id, q, retry, b))
+		of[i] = append(of[i], p)
 	}
-	if _, err := c.enqueueBatches(ctx, c.rdb, batches, before, nil); err != nil {
+	added, err := c.enqueueBatches(ctx, c.rdb, batches, before, nil)
+	if err != nil {
 		return fmt.Errorf("enqueue %d deliveries of %s: %w", len(ps), ps[0].EventID, err)
 	}
+	if receipt == "" {
+		return nil
+	}
+	// The deliveries whose TaskID was taken: queued already, or a dead letter.
+	type refused struct {
+		p     DeliveryPayload
+		state *redis.StringCmd
+	}
+	var rs []refused
+	_, _ = c.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for i, b := range batches {
+			for j, ok := range added[i] {
+				if !ok {
+					rs = append(rs, refused{p: of[i][j], state: pl.HGet(ctx, asynqTaskKey(b.queue, b.ids[j]), "state")})
+				}
+			}
+		}
+		return nil
+	})
+	for _, r := range rs {
+		state, err := r.state.Result()
+		if errors.Is(err, redis.Nil) {
+			continue // done and gone since: it was queued
+		}
+		if err != nil {
+			return fmt.Errorf("enqueue delivery %s: read the task holding its id: %w", DeliveryTaskID(r.p.EventID, r.p.DestinationID), err)
+		}
+		if state != "archived" {
+			continue
+		}
+		if err := c.EnqueueDelivery(ctx, r.p, AgainTaskID(r.p.EventID, r.p.DestinationID, receipt)); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// AgainTaskID is the TaskID of a delivery whose own (DeliveryTaskID) is held
+// by a dead letter of an earlier copy of the event: one per receipt, so a
+// fan-out that runs again enqueues it once.
+func AgainTaskID(eventID, destID, receipt string) string {
+	return DeliveryTaskID(eventID, destID) + ":again:" + receipt
 }
 
 // EnqueueDeliveryIn is EnqueueDelivery to run after delay: a paced replay
