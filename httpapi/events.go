@@ -201,7 +201,7 @@ func (s *Server) replayDestination(w http.ResponseWriter, r *http.Request, t sto
 // up to queue.MaxReplay (more reports that there are others beyond it).
 func (s *Server) countFailed(ctx context.Context, destID string, since time.Time) (n int, more bool, err error) {
 	for cursor := ""; ; {
-		fs, next, err := s.Store.FailedDeliveries(ctx, destID, since, 1000, cursor)
+		fs, next, err := s.Store.FailedDeliveries(ctx, destID, since, 1000, cursor, "")
 		if err != nil {
 			return 0, false, err
 		}

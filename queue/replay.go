@@ -19,8 +19,11 @@ const MaxReplay = 100_000
 // (failed → pending, so two replays never both send it) and enqueues it with
 // a delay that paces the whole replay at PerSecond. The pace lives in Redis
 // as scheduled tasks, so a replay of 100,000 events neither swamps the queue
-// nor depends on the process that started it. A re-run after a crash skips
-// what it already claimed.
+// nor depends on the process that started it. Its task run again after a
+// crash finds its own claims still pending and enqueues them under the same
+// TaskIDs, so what was enqueued is not enqueued twice and what was claimed
+// is not left pending with no task; a delivery it already ran that failed
+// again (its task a dead letter now) is left failed.
 type Replayer struct {
 	Store  *store.Store
 	Client *Client
@@ -41,13 +44,13 @@ func (rp *Replayer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	dest.ID = p.DestinationID
 	enqueued, skipped := 0, 0
 	for cursor, n := "", 0; n < MaxReplay; {
-		fs, next, err := rp.Store.FailedDeliveries(ctx, p.DestinationID, p.Since, min(1000, MaxReplay-n), cursor)
+		fs, next, err := rp.Store.FailedDeliveries(ctx, p.DestinationID, p.Since, min(1000, MaxReplay-n), cursor, p.Stamp)
 		if err != nil {
 			return err
 		}
 		for _, f := range fs {
 			n++
-			claimed, err := rp.Store.ReplayFailed(ctx, f.EventID, p.DestinationID)
+			claimed, err := rp.Store.ReplayFailed(ctx, f.EventID, p.DestinationID, p.Stamp)
 			if err != nil {
 				return err
 			}
@@ -56,10 +59,20 @@ func (rp *Replayer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 				continue
 			}
 			del := DeliveryFor(f.EventID, "", dest)
-			if err := rp.Client.EnqueueDeliveryIn(ctx, del, ReplayTaskID(f.EventID, p.DestinationID, p.Stamp), time.Duration(enqueued)*step); err != nil {
-				// Put it back where this task's retry (or a new replay) finds it.
+			ran, err := rp.Client.enqueueDeliveryIn(ctx, del, ReplayTaskID(f.EventID, p.DestinationID, p.Stamp), time.Duration(enqueued)*step)
+			if err != nil {
+				// Put it back where a new replay finds it; this task's retry
+				// finds its claim either way.
 				_ = rp.Store.SetDeliveryStatus(ctx, f.EventID, p.DestinationID, store.StatusFailed)
 				return err
+			}
+			if ran {
+				// This replay sent it already and it failed for good again.
+				if err := rp.Store.SetDeliveryStatus(ctx, f.EventID, p.DestinationID, store.StatusFailed); err != nil {
+					return err
+				}
+				skipped++
+				continue
 			}
 			enqueued++
 		}

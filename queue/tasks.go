@@ -338,22 +338,38 @@ func AgainTaskID(eventID, destID, receipt string) string {
 // EnqueueDeliveryIn is EnqueueDelivery to run after delay: a paced replay
 // keeps its pace in Redis, so it survives the process that started it.
 func (c *Client) EnqueueDeliveryIn(ctx context.Context, p DeliveryPayload, taskID string, delay time.Duration) error {
+	_, err := c.enqueueDeliveryIn(ctx, p, taskID, delay)
+	return err
+}
+
+// enqueueDeliveryIn is EnqueueDeliveryIn that reports whether a dead letter
+// (an archived task) holds taskID, so that nothing was enqueued and nothing
+// will run under that id.
+func (c *Client) enqueueDeliveryIn(ctx context.Context, p DeliveryPayload, taskID string, delay time.Duration) (heldByDeadLetter bool, err error) {
 	if taskID == "" {
 		taskID = DeliveryTaskID(p.EventID, p.DestinationID)
 	}
 	b, err := json.Marshal(p)
 	if err != nil {
-		return fmt.Errorf("encode delivery task: %w", err)
+		return false, fmt.Errorf("encode delivery task: %w", err)
 	}
+	q := DeliveryQueueOf(p.DestinationID, c.DeliveryShards())
 	// MaxRetry is the schedule's retries, so asynqmon shows the truth; a
 	// wait (rate limit, open circuit) spends none (isFailure), and the final
 	// attempt is never postponed (see Deliverer.admit).
 	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b), asynq.ProcessIn(delay),
-		asynq.TaskID(taskID), asynq.Queue(DeliveryQueueOf(p.DestinationID, c.DeliveryShards())), asynq.MaxRetry(c.schedule.Retries()))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue delivery %s: %w", taskID, err)
+		asynq.TaskID(taskID), asynq.Queue(q), asynq.MaxRetry(c.schedule.Retries()))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		state, err := c.rdb.HGet(ctx, asynqTaskKey(q, taskID), "state").Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return false, fmt.Errorf("enqueue delivery %s: read the task holding its id: %w", taskID, err)
+		}
+		return state == "archived", nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("enqueue delivery %s: %w", taskID, err)
+	}
+	return false, nil
 }
 
 // ReplayPayload is a destination replay: every delivery of the destination

@@ -139,14 +139,14 @@ func TestDeliveriesAndAttempts(t *testing.T) {
 	if err != nil || len(ds) != 2 || ds[0].Status != StatusFailed || len(ds[0].Attempts) != 1 || ds[1].Status != StatusDelivered {
 		t.Fatalf("deliveries = %+v, %v", ds, err)
 	}
-	fs, _, err := s.FailedDeliveries(ctx, "dst_a", time.Time{}, 10, "")
+	fs, _, err := s.FailedDeliveries(ctx, "dst_a", time.Time{}, 10, "", "")
 	if err != nil || len(fs) != 1 || fs[0].EventID != ev.ID {
 		t.Fatalf("failed deliveries = %+v, %v", fs, err)
 	}
-	if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_a"); err != nil || !ok {
+	if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_a", "rp1"); err != nil || !ok {
 		t.Fatalf("replay claim = %v, %v", ok, err)
 	}
-	if ok, _ := s.ReplayFailed(ctx, ev.ID, "dst_a"); ok {
+	if ok, _ := s.ReplayFailed(ctx, ev.ID, "dst_a", "rp2"); ok {
 		t.Fatal("a delivery was claimed twice for replay")
 	}
 	states, err := s.DeliveryStates(ctx, []string{ev.ID, "evt_none"})

@@ -25,6 +25,7 @@ type storedDelivery struct {
 	N int    `json:"n,omitempty"` // attempt count
 	E string `json:"e,omitempty"` // last error
 	U int64  `json:"u,omitempty"` // updated, Unix ms
+	P string `json:"p,omitempty"` // the replay that claimed it (Delivery.ReplayClaim)
 
 	// The earlier form's names, read only.
 	Status       string    `json:"status,omitempty"`
@@ -35,7 +36,7 @@ type storedDelivery struct {
 
 // encodeDelivery is the stored form of d.
 func encodeDelivery(d Delivery) []byte {
-	b, _ := json.Marshal(storedDelivery{S: d.Status, N: d.AttemptCount, E: d.LastError, U: unixMs(d.UpdatedAt)})
+	b, _ := json.Marshal(storedDelivery{S: d.Status, N: d.AttemptCount, E: d.LastError, U: unixMs(d.UpdatedAt), P: d.ReplayClaim})
 	return b
 }
 
@@ -48,7 +49,7 @@ func decodeDelivery(destID string, b []byte) (Delivery, error) {
 	if sd.S == "" {
 		return Delivery{DestinationID: destID, Status: sd.Status, AttemptCount: sd.AttemptCount, LastError: sd.LastError, UpdatedAt: sd.UpdatedAt}, nil
 	}
-	return Delivery{DestinationID: destID, Status: sd.S, AttemptCount: sd.N, LastError: sd.E, UpdatedAt: fromUnixMs(sd.U)}, nil
+	return Delivery{DestinationID: destID, Status: sd.S, AttemptCount: sd.N, LastError: sd.E, UpdatedAt: fromUnixMs(sd.U), ReplayClaim: sd.P}, nil
 }
 
 // storedAttempt is an Attempt as kept in its event.

@@ -308,7 +308,7 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 		return fmt.Errorf("set delivery status %s/%s: %w", eventID, destID, err)
 	}
 	_, err := s.changeDelivery(ctx, eventID, destID, func(cur Delivery) (Delivery, bool) {
-		cur.Status, cur.UpdatedAt = status, s.now()
+		cur.Status, cur.UpdatedAt, cur.ReplayClaim = status, s.now(), ""
 		return cur, true
 	})
 	if err != nil {
@@ -320,18 +320,23 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, eventID, destID, status s
 	return nil
 }
 
-// ReplayFailed puts a failed delivery back to pending for a replay and
-// reports whether it was failed. It is a compare-and-set: of two replays
-// racing for the same delivery, one gets true, so it is enqueued once.
-func (s *Store) ReplayFailed(ctx context.Context, eventID, destID string) (bool, error) {
+// ReplayFailed puts a failed delivery back to pending for the replay with
+// this stamp and reports whether it did. It is a compare-and-set: of two
+// replays racing for the same delivery, one gets true, so it is enqueued
+// once. A delivery this same replay claimed and has not sent yet is claimed
+// again (true): the replay's task run again after a crash between a claim
+// and its enqueue finishes what it started. The claim lasts until the
+// delivery's next attempt or status change.
+func (s *Store) ReplayFailed(ctx context.Context, eventID, destID, stamp string) (bool, error) {
 	if err := checkStateField("destination id", destID); err != nil {
 		return false, fmt.Errorf("replay delivery of %s: %w", eventID, err)
 	}
 	claimed, err := s.changeDelivery(ctx, eventID, destID, func(cur Delivery) (Delivery, bool) {
-		if cur.Status != StatusFailed {
+		own := stamp != "" && cur.Status == StatusPending && cur.ReplayClaim == stamp
+		if cur.Status != StatusFailed && !own {
 			return cur, false
 		}
-		cur.Status, cur.UpdatedAt = StatusPending, s.now()
+		cur.Status, cur.UpdatedAt, cur.ReplayClaim = StatusPending, s.now(), stamp
 		return cur, true
 	})
 	if errors.Is(err, ErrNotFound) {

@@ -73,20 +73,41 @@ func TestOneKeyPerEvent(t *testing.T) {
 
 	// A replay claims a failed delivery once; the delivered one is not
 	// claimed; the event's other delivery is left as it was.
-	for i, want := range []bool{true, false} {
-		if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_a"); err != nil || ok != want {
-			t.Fatalf("replay %d of dst_a = %v, %v; want %v", i, ok, err, want)
+	// The replay that claimed it may claim it again (its task run again
+	// after a crash); another may not, and the claim shows to its re-run's
+	// listing only.
+	for i, c := range []struct {
+		stamp string
+		want  bool
+	}{{"rp1", true}, {"rp2", false}, {"", false}, {"rp1", true}} {
+		if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_a", c.stamp); err != nil || ok != c.want {
+			t.Fatalf("replay %d (%q) of dst_a = %v, %v; want %v", i, c.stamp, ok, err, c.want)
 		}
 	}
-	if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_b"); err != nil || ok {
+	for _, c := range []struct {
+		by   string
+		want int
+	}{{"", 0}, {"rp2", 0}, {"rp1", 1}} {
+		if fs, _, err := s.FailedDeliveries(ctx, "dst_a", time.Time{}, 10, "", c.by); err != nil || len(fs) != c.want {
+			t.Fatalf("failed deliveries claimed by %q = %+v, %v; want %d", c.by, fs, err, c.want)
+		}
+	}
+	if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_b", "rp1"); err != nil || ok {
 		t.Fatalf("replay of a delivered delivery = %v, %v", ok, err)
 	}
-	if ok, err := s.ReplayFailed(ctx, "evt_gone", "dst_b"); err != nil || ok {
+	if ok, err := s.ReplayFailed(ctx, "evt_gone", "dst_b", "rp1"); err != nil || ok {
 		t.Fatalf("replay of a gone event = %v, %v", ok, err)
 	}
 	ds, _ = s.Deliveries(ctx, ev.ID)
 	if ds[0].Status != StatusPending || len(ds[0].Attempts) != 2 || ds[1].Status != StatusDelivered {
 		t.Fatalf("after the replay: %+v", ds)
+	}
+	// The claim ends with the delivery's next attempt.
+	if err := s.RecordAttempt(ctx, ev.ID, "dst_a", Attempt{Number: 3, Outcome: "retrying", Error: "HTTP 503"}, StatusRetrying); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.ReplayFailed(ctx, ev.ID, "dst_a", "rp1"); err != nil || ok {
+		t.Fatalf("a claim outlived the attempt it was for: %v, %v", ok, err)
 	}
 	if err := s.SetDeliveryStatus(ctx, ev.ID, "dst_c", StatusCancelled); err != nil {
 		t.Fatal(err)
@@ -179,7 +200,7 @@ func TestDedupeWindowBeyondRetention(t *testing.T) {
 	if err := s.SetDeliveryStatus(ctx, "evt_y", bad, StatusPending); err == nil {
 		t.Fatal("set delivery status took a destination id with a separator")
 	}
-	if _, err := s.ReplayFailed(ctx, "evt_y", bad); err == nil {
+	if _, err := s.ReplayFailed(ctx, "evt_y", bad, "rp"); err == nil {
 		t.Fatal("replay took a destination id with a separator")
 	}
 	if ds, err := s.Deliveries(ctx, "evt_y"); err != nil || len(ds) != 0 {

@@ -119,7 +119,7 @@ func TestMigrateFromLayout1(t *testing.T) {
 	if evs, _, err := s.SearchEvents(ctx, ten.ID, EventFilter{Email: "ann@x.test"}, 10, ""); err != nil || len(evs) != 1 {
 		t.Fatalf("search after migration: %d, %v", len(evs), err)
 	}
-	if fs, _, err := s.FailedDeliveries(ctx, dst.ID, time.Time{}, 10, ""); err != nil || len(fs) != 1 {
+	if fs, _, err := s.FailedDeliveries(ctx, dst.ID, time.Time{}, 10, "", ""); err != nil || len(fs) != 1 {
 		t.Fatalf("failed deliveries after migration: %+v %v", fs, err)
 	}
 

@@ -111,6 +111,10 @@ type Delivery struct {
 	LastError     string    `json:"last_error,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at"`
 	Attempts      []Attempt `json:"attempts"`
+	// ReplayClaim is the stamp of the destination replay that put the
+	// delivery back to pending, until its next attempt: a replay run again
+	// after a crash finishes its own claims (ReplayFailed).
+	ReplayClaim string `json:"-"`
 }
 
 // Attempt records one try at sending a delivery.

@@ -334,9 +334,11 @@ type FailedDelivery struct {
 
 // FailedDeliveries returns a destination's deliveries that are failed now and
 // failed at or after since, oldest first, at most limit, resuming after
-// cursor. The next cursor is "" once nothing is left. The caller checks that
-// the destination belongs to the tenant asking.
-func (s *Store) FailedDeliveries(ctx context.Context, destID string, since time.Time, limit int, cursor string) ([]FailedDelivery, string, error) {
+// cursor; with claimedBy, also those the replay with that stamp claimed and
+// has not sent yet (ReplayFailed), so that its re-run finds them. The next
+// cursor is "" once nothing is left. The caller checks that the destination
+// belongs to the tenant asking.
+func (s *Store) FailedDeliveries(ctx context.Context, destID string, since time.Time, limit int, cursor, claimedBy string) ([]FailedDelivery, string, error) {
 	pos, err := parseCursor(cursor)
 	if err != nil {
 		return nil, "", err
@@ -374,7 +376,9 @@ func (s *Store) FailedDeliveries(ctx context.Context, destID string, since time.
 			if b == nil {
 				continue
 			}
-			if d, err := decodeDelivery(destID, b); err != nil || d.Status != StatusFailed {
+			d, err := decodeDelivery(destID, b)
+			claimed := claimedBy != "" && d.Status == StatusPending && d.ReplayClaim == claimedBy
+			if err != nil || (d.Status != StatusFailed && !claimed) {
 				continue
 			}
 			out = append(out, FailedDelivery{EventID: pos.id, FailedAt: time.UnixMilli(pos.score).UTC()})

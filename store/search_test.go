@@ -405,7 +405,7 @@ func TestFailedDeliveriesFollowTheDeliveryStatus(t *testing.T) {
 		var ids []string
 		cursor := ""
 		for {
-			fs, next, err := s.FailedDeliveries(bg, "dst_1", since, limit, cursor)
+			fs, next, err := s.FailedDeliveries(bg, "dst_1", since, limit, cursor, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -435,12 +435,12 @@ func TestFailedDeliveriesFollowTheDeliveryStatus(t *testing.T) {
 	// A replay claims a failed delivery once; the claim takes it out of the
 	// failed list.
 	for i, want := range []bool{true, false} {
-		ok, err := s.ReplayFailed(bg, "evt_6", "dst_1")
+		ok, err := s.ReplayFailed(bg, "evt_6", "dst_1", fmt.Sprint("rp", i))
 		if err != nil || ok != want {
 			t.Fatalf("claim %d: ok=%v err=%v, want %v", i, ok, err, want)
 		}
 	}
-	if ok, err := s.ReplayFailed(bg, "evt_nope", "dst_1"); err != nil || ok {
+	if ok, err := s.ReplayFailed(bg, "evt_nope", "dst_1", "rp"); err != nil || ok {
 		t.Fatalf("claim of an unknown delivery: ok=%v err=%v", ok, err)
 	}
 	if got := all(t0, 10); slices.Contains(got, "evt_6") {
