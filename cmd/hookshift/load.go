@@ -44,8 +44,8 @@ latency. Bounded: it stops after --requests or --duration (default 10s).
   # issue 13's ratios in one run: receiver ÷ null net/http handler, end to end ÷ bare asynq processing
   hookshift load --api ... --admin-token $ROOT --compare-http --concurrency 32 --requests 20000
   hookshift load --api ... --admin-token $ROOT --compare-processing --redis-url redis://127.0.0.1:6379 --sink-addr 127.0.0.1:9999
-  # end to end ÷ the two stages doing the least they can (bare asynq, one POST per event)
-  hookshift load --api ... --admin-token $ROOT --compare-pipeline --redis-url redis://127.0.0.1:6379 --sink-addr 127.0.0.1:9999
+  # end to end ÷ the same requests through the path doing the least it can (bare asynq, one POST per event)
+  hookshift load --api ... --admin-token $ROOT --compare-pipeline --redis-url redis://127.0.0.1:6379 --sink-addr 127.0.0.1:9999 --requests 10000
   # ... and ÷ a null handler that stores each body in Redis before answering (the floor of storing first)
   hookshift load --api ... --admin-token $ROOT --compare-http --compare-http-redis --redis-url redis://127.0.0.1:6379 --concurrency 32
 `
@@ -99,8 +99,8 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.compareHTTP, "compare-http", false, "first run the same load against a built-in null net/http handler (reads the body, answers 202) and print receiver ÷ null handler")
 	fs.BoolVar(&o.compareHTTPRedis, "compare-http-redis", false, "first run the same load against a null handler that stores each body in Redis (one RPUSH, waited on) before it answers 202, and print receiver ÷ that handler (needs --redis-url)")
 	fs.BoolVar(&o.compareProcessing, "compare-processing", false, "first time bare asynq no-op processing on the same Redis and print end-to-end delivered/s ÷ (its rate ÷ 2 hops) (needs --redis-url and --sink-addr)")
-	fs.BoolVar(&o.comparePipeline, "compare-pipeline", false, "first time the two stages doing the least they can on bare asynq (a task with the body enqueues a second, which posts it to a null handler) and print end-to-end delivered/s ÷ its events/s (needs --redis-url and --sink-addr)")
-	fs.IntVar(&o.processingTasks, "processing-tasks", 5000, "with --compare-processing: no-op tasks to run; with --compare-pipeline: events")
+	fs.BoolVar(&o.comparePipeline, "compare-pipeline", false, "first time the same requests through the brief's path doing the least it can on bare asynq (a null receiver enqueues each body, that task enqueues a second, which posts it to a null handler) and print end-to-end delivered/s ÷ its events/s (needs --redis-url, --sink-addr and --requests)")
+	fs.IntVar(&o.processingTasks, "processing-tasks", 5000, "with --compare-processing: no-op tasks to run")
 	fs.IntVar(&o.processingConcurrency, "processing-concurrency", 64, "with --compare-processing and --compare-pipeline: asynq concurrency of the bare server")
 	pos, code, ok := fs.parse(args)
 	if !ok {
@@ -146,8 +146,8 @@ func (o *loadOptions) validate() error {
 	if o.compareProcessing && (o.redisURL == "" || o.sinkAddr == "") {
 		return errors.New("--compare-processing compares end-to-end delivery with bare asynq on the same Redis: it needs --redis-url and --sink-addr")
 	}
-	if o.comparePipeline && (o.redisURL == "" || o.sinkAddr == "") {
-		return errors.New("--compare-pipeline compares end-to-end delivery with a bare two-stage pipeline on the same Redis: it needs --redis-url and --sink-addr")
+	if o.comparePipeline && (o.redisURL == "" || o.sinkAddr == "" || o.requests == 0) {
+		return errors.New("--compare-pipeline compares end-to-end delivery with a bare pipeline fed by the same requests on the same Redis: it needs --redis-url, --sink-addr and --requests")
 	}
 	if o.compareHTTPRedis && o.redisURL == "" {
 		return errors.New("--compare-http-redis stores each body in the receiver's Redis: it needs --redis-url")

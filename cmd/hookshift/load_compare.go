@@ -27,10 +27,11 @@ import (
 //     receiver that stores an event before acknowledging it must do.
 //     receiver ÷ this is what verification, parsing and the enqueue's own
 //     work cost beyond the store's round trip.
-//   - --compare-pipeline: the brief's two stages doing the least they can
-//     on bare asynq and the same Redis: a task with the body enqueues a
-//     second, which posts the body to a null handler. end to end ÷ this is
-//     what hookshift's own work (verify, record, transform, state) costs.
+//   - --compare-pipeline: the brief's path doing the least it can on bare
+//     asynq and the same Redis, fed by the same loader: a null receiver
+//     enqueues each body, that task enqueues a second, which posts the body
+//     to a null handler. end to end ÷ this is what hookshift's own work
+//     (verify, record, transform, state) costs.
 //   - --compare-processing: bare asynq no-op processing on the same Redis at
 //     concurrency 64 (--processing-concurrency). An event takes two asynq
 //     hops (ingest, then delivery), so end to end is compared with half of
@@ -100,25 +101,46 @@ const loadNoopTaskType = "load:noop"
 // the timer), then times an asynq server at the given concurrency draining
 // it, and deletes the queue afterwards.
 func loadProcessingBaseline(ctx context.Context, rdb redis.UniversalClient, runID string, n, concurrency int, timeout time.Duration) (*loadProcessingStats, error) {
-	return loadBareAsynq(ctx, rdb, "load-noop-"+runID, []byte(`{}`), n, concurrency, timeout, nil)
+	q := "load-noop-" + runID
+	ac := asynq.NewClientFromRedisClient(rdb)
+	for i := 0; i < n; i++ {
+		if _, err := ac.EnqueueContext(ctx, asynq.NewTask(loadNoopTaskType, []byte(`{}`)), asynq.Queue(q), asynq.MaxRetry(0)); err != nil {
+			_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(q, true)
+			return nil, fmt.Errorf("processing baseline: enqueue: %w", err)
+		}
+	}
+	return loadBareAsynq(ctx, rdb, q, n, concurrency, timeout, nil, nil)
 }
 
-// loadPipelineBaseline is --compare-pipeline: the least the brief's two
-// stages can do for an event, on bare asynq and the same Redis. The first
-// task carries the body and enqueues a second with it; the second posts the
-// body to a null HTTP handler on loopback. n events, timed like the
-// processing baseline; PerEvent is events delivered per second.
-func loadPipelineBaseline(ctx context.Context, rdb redis.UniversalClient, runID string, body []byte, n, concurrency int, timeout time.Duration) (*loadProcessingStats, error) {
-	ns, err := startLoadNullServer(nil)
+// loadPipelineBaseline is --compare-pipeline: the brief's path doing the
+// least it can, on bare asynq and the same Redis, fed by the same loader as
+// the end-to-end run. send posts the run's n requests to the receiver URL it
+// is given and returns how many were answered 2xx; that null receiver
+// enqueues each body as a task (one enqueue, waited on) and answers 202; the
+// task enqueues a second with the body, which posts it to a null handler.
+// Timed from the first request to the last post, as end to end is; PerEvent
+// is events delivered per second.
+func loadPipelineBaseline(ctx context.Context, rdb redis.UniversalClient, runID string, n, concurrency int, timeout time.Duration, send func(url string) int) (*loadProcessingStats, error) {
+	q := "load-pipeline-" + runID
+	ac := asynq.NewClientFromRedisClient(rdb)
+	recv, err := startLoadNullServer(func(ctx context.Context, body []byte) error {
+		_, err := ac.EnqueueContext(ctx, asynq.NewTask(loadNoopTaskType, body), asynq.Queue(q), asynq.MaxRetry(0))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer ns.close()
+	defer recv.close()
+	sink, err := startLoadNullServer(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer sink.close()
 	tr := &http.Transport{DialContext: loadLoopbackDialer.DialContext, MaxIdleConnsPerHost: concurrency, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	post := func(ctx context.Context, b []byte) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ns.url, bytes.NewReader(b))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, sink.url, bytes.NewReader(b))
 		if err != nil {
 			return err
 		}
@@ -134,27 +156,28 @@ func loadPipelineBaseline(ctx context.Context, rdb redis.UniversalClient, runID 
 		}
 		return nil
 	}
-	return loadBareAsynq(ctx, rdb, "load-pipeline-"+runID, body, n, concurrency, timeout, post)
+	return loadBareAsynq(ctx, rdb, q, n, concurrency, timeout, post, func() error {
+		if got := send(recv.url); got != n {
+			return fmt.Errorf("pipeline baseline: the null receiver took %d of %d requests", got, n)
+		}
+		return nil
+	})
 }
 
 const loadDeliverTaskType = "load:deliver"
 
-// loadBareAsynq runs n tasks carrying payload on a private queue q at the
-// given concurrency and times them. With post nil each task is a no-op and
-// PerEvent is half the task rate (two hops); with post, each task enqueues
-// a second one that calls post with the payload, and an event counts when
-// its post returned.
-func loadBareAsynq(ctx context.Context, rdb redis.UniversalClient, q string, payload []byte, n, concurrency int, timeout time.Duration, post func(context.Context, []byte) error) (*loadProcessingStats, error) {
+// loadBareAsynq runs an asynq server at the given concurrency on the private
+// queue q, calls feed (if any) once it is running, and times it until n
+// events are done, from its start; the queue is deleted afterwards. With
+// post nil each task is an event's no-op hop, and PerEvent is half the task
+// rate (two hops); with post, each task enqueues a second one with its
+// payload, which calls post, and an event is done when its post returned.
+func loadBareAsynq(ctx context.Context, rdb redis.UniversalClient, q string, n, concurrency int, timeout time.Duration, post func(context.Context, []byte) error, feed func() error) (*loadProcessingStats, error) {
 	what := "processing baseline"
 	if post != nil {
 		what = "pipeline baseline"
 	}
 	ac := asynq.NewClientFromRedisClient(rdb)
-	for i := 0; i < n; i++ {
-		if _, err := ac.EnqueueContext(ctx, asynq.NewTask(loadNoopTaskType, payload), asynq.Queue(q), asynq.MaxRetry(0)); err != nil {
-			return nil, fmt.Errorf("%s: enqueue: %w", what, err)
-		}
-	}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	defer func() { _ = insp.DeleteQueue(q, true) }()
 
@@ -191,6 +214,12 @@ func loadBareAsynq(ctx context.Context, rdb redis.UniversalClient, q string, pay
 	begin := time.Now()
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("%s: start asynq server: %w", what, err)
+	}
+	if feed != nil {
+		if err := feed(); err != nil {
+			srv.Shutdown()
+			return nil, err
+		}
 	}
 	select {
 	case <-finished:

@@ -159,13 +159,6 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 		}
 		rep.Processing = ps
 	}
-	if o.comparePipeline {
-		ps, err := loadPipelineBaseline(ctx, rdb, runID, body, o.processingTasks, o.processingConcurrency, o.drainTimeout)
-		if err != nil {
-			return nil, err
-		}
-		rep.Pipeline = ps
-	}
 	nullRun := func(target, idSuffix string, store func(context.Context, []byte) error) (*loadRunStats, error) {
 		ns, err := startLoadNullServer(store)
 		if err != nil {
@@ -200,6 +193,17 @@ func runLoad(ctx context.Context, o loadOptions, stderr io.Writer) (*loadReport,
 			return nil, fmt.Errorf("null-http-redis: delete %s: %w", list, err)
 		}
 		rep.NullHTTPRedis = st
+	}
+	if o.comparePipeline {
+		ps, err := loadPipelineBaseline(ctx, rdb, runID, o.requests, o.processingConcurrency, o.drainTimeout, func(url string) int {
+			pt := &loadReceiverTarget{url: url, secret: "whsec_" + "bnVsbC1oYW5kbGVyLWtleS0xMjM0NTY3OA==", kind: kind, body: body, vary: vary, runID: runID + "p", client: client}
+			st, _ := loadGenerate(ctx, o, pt, o.requests, 0, o.rate)
+			return st.Accepted
+		})
+		if err != nil {
+			return nil, err
+		}
+		rep.Pipeline = ps
 	}
 	ingest, secret := o.url, o.secret
 	if o.api != "" {

@@ -279,32 +279,48 @@ func TestLoadCompareHTTPRedis(t *testing.T) {
 	}
 }
 
-// --compare-pipeline runs the two stages on bare asynq: every event's first
-// task hands its body to a second, which posts it; each body is posted once,
-// and the report has the run and delivered/s ÷ its rate.
+// --compare-pipeline feeds the same requests through the least the path can
+// do on bare asynq: a null receiver enqueues each body, the task hands it
+// to a second, which posts it. Each body is posted once, the report has the
+// run and delivered/s ÷ its rate, and the private queue is gone afterwards.
 func TestLoadComparePipeline(t *testing.T) {
 	s := newLoadStack(t, true)
 	ctx := context.Background()
 	var posted sync.Map
 	var posts atomic.Int64
-	body := []byte(`{"type":"payment.succeeded"}`)
-	st, err := loadBareAsynq(ctx, s.rdb, "load-pipeline-unit", body, 50, 8, 30*time.Second, func(_ context.Context, b []byte) error {
+	ac := asynq.NewClientFromRedisClient(s.rdb)
+	st, err := loadBareAsynq(ctx, s.rdb, "load-pipeline-unit", 50, 8, 30*time.Second, func(_ context.Context, b []byte) error {
 		posts.Add(1)
 		posted.Store(string(b), true)
+		return nil
+	}, func() error {
+		for i := range 50 {
+			if _, err := ac.EnqueueContext(ctx, asynq.NewTask(loadNoopTaskType, []byte(strconv.Itoa(i))), asynq.Queue("load-pipeline-unit")); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil || st.Processed != 50 || st.PerEvent != st.PerSecond || st.PerEvent <= 0 {
 		t.Fatalf("pipeline: %+v %v, want 50 events, counted once each", st, err)
 	}
-	if _, ok := posted.Load(string(body)); !ok || posts.Load() != 50 {
-		t.Fatalf("posted %d times, body seen %v: want the body posted once per event", posts.Load(), ok)
+	for i := range 50 {
+		if _, ok := posted.Load(strconv.Itoa(i)); !ok {
+			t.Fatalf("body %d was never posted", i)
+		}
+	}
+	if posts.Load() != 50 {
+		t.Fatalf("posted %d times, want once per event", posts.Load())
 	}
 
 	const n = 30
-	rep, _ := runLoadJSON(t, "--compare-pipeline", "--processing-tasks", "100", "--api", s.api.URL, "--admin-token", loadTestRoot,
+	rep, _ := runLoadJSON(t, "--compare-pipeline", "--api", s.api.URL, "--admin-token", loadTestRoot,
 		"--sink-addr", "127.0.0.1:0", "--redis-url", s.redis.URL(), "--requests", strconv.Itoa(n), "--concurrency", "4", "--drain-timeout", "30s")
-	if p := rep.Pipeline; p == nil || p.Processed != 100 || p.PerEvent <= 0 || rep.PipelineRatio <= 0 {
-		t.Fatalf("pipeline baseline: %+v, ratio %v: want 100 events posted to the null handler and a ratio", p, rep.PipelineRatio)
+	if p := rep.Pipeline; p == nil || p.Processed != n || p.PerEvent <= 0 || rep.PipelineRatio <= 0 {
+		t.Fatalf("pipeline baseline: %+v, ratio %v: want the run's %d requests posted on and a ratio", p, rep.PipelineRatio, n)
+	}
+	if d := rep.Delivery; d == nil || d.Delivered != n || d.Untracked != 0 {
+		t.Fatalf("delivery: %+v; want the receiver's %d events only at the sink", d, n)
 	}
 	qs, err := s.insp.Queues()
 	if err != nil {
@@ -316,8 +332,8 @@ func TestLoadComparePipeline(t *testing.T) {
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(ctx, []string{"load", "--compare-pipeline", "--url", "http://127.0.0.1:1/x", "--secret", "whsec_x"}, &stdout, &stderr); code != 2 {
-		t.Fatalf("--compare-pipeline without --redis-url and --sink-addr: exit %d, want 2 (usage)", code)
+	if code := run(ctx, []string{"load", "--compare-pipeline", "--url", "http://127.0.0.1:1/x", "--secret", "whsec_x", "--redis-url", "redis://127.0.0.1:1", "--sink-addr", "127.0.0.1:0"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("--compare-pipeline without --requests: exit %d, want 2 (usage)", code)
 	}
 }
 
