@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,11 +78,56 @@ end
 return out
 `)
 
+// enqueueRunArchived is enqueueTasks for the receiver's ingest tasks, with
+// one difference: a task whose id is held by an archived task (a dead
+// letter, which nothing runs) runs that archived task again, as asynq's
+// inspector does (RunTask: out of the archive, onto the pending list), and
+// answers 0 like any id taken. Left archived, it would make every later copy
+// of the event (the platform's retry, a manual resend) a duplicate of a task
+// that never runs. The archived task is run, not replaced: a fan-out cut
+// short after it recorded the event finishes under its own receipt.
+//
+// KEYS[1] the queue's pending list, KEYS[2] its archive, KEYS[2+i] task
+// i's hash (all in the queue's slot {QUEUE}); ARGV as enqueueTasks.
+var enqueueRunArchived = redis.NewScript(`
+local out = {}
+for i = 3, #KEYS do
+  local j = i - 2
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    if redis.call('HGET', KEYS[i], 'state') == 'archived' then
+      redis.call('ZREM', KEYS[2], ARGV[2*j])
+      redis.call('HSET', KEYS[i], 'state', 'pending', 'pending_since', ARGV[1])
+      redis.call('LPUSH', KEYS[1], ARGV[2*j])
+    end
+    out[j] = 0
+  else
+    redis.call('HSET', KEYS[i], 'msg', ARGV[2*j+1], 'state', 'pending', 'pending_since', ARGV[1])
+    redis.call('LPUSH', KEYS[1], ARGV[2*j])
+    out[j] = 1
+  end
+end
+return out
+`)
+
+// asynqArchivedKey is asynq's archive of a queue (base.ArchivedKey).
+func asynqArchivedKey(queue string) string { return "asynq:{" + queue + "}:archived" }
+
 // taskBatch is the tasks of one queue to enqueue in one script call.
+// runArchived: a task whose id an archived task holds runs that one again
+// (enqueueRunArchived) instead of being refused.
 type taskBatch struct {
-	queue string
-	ids   []string
-	msgs  [][]byte
+	queue       string
+	ids         []string
+	msgs        [][]byte
+	runArchived bool
+}
+
+// script is the batch's enqueue script.
+func (b *taskBatch) script() *redis.Script {
+	if b.runArchived {
+		return enqueueRunArchived
+	}
+	return enqueueTasks
 }
 
 // add appends a task to the batch.
@@ -92,9 +138,12 @@ func (b *taskBatch) add(id string, msg []byte) {
 
 // args are the script's keys and arguments for the batch.
 func (b *taskBatch) args() (keys []string, args []any) {
-	keys = make([]string, 0, len(b.ids)+1)
+	keys = make([]string, 0, len(b.ids)+2)
 	args = make([]any, 0, 2*len(b.ids)+1)
 	keys = append(keys, asynqPendingKey(b.queue))
+	if b.runArchived {
+		keys = append(keys, asynqArchivedKey(b.queue))
+	}
 	args = append(args, strconv.FormatInt(time.Now().UnixNano(), 10))
 	for i, id := range b.ids {
 		keys = append(keys, asynqTaskKey(b.queue, id))
@@ -155,22 +204,26 @@ func (c *Client) enqueueBatches(ctx context.Context, on redis.UniversalClient, b
 				before(p)
 			}
 			for i := range batches {
-				cmds[i] = enqueueTasks.EvalSha(ctx, p, keys[i], args[i]...)
+				cmds[i] = batches[i].script().EvalSha(ctx, p, keys[i], args[i]...)
 			}
 			if after != nil {
 				after(p)
 			}
 			return nil
 		})
-		lost := false
-		for _, cmd := range cmds {
-			lost = lost || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT")
+		var lost []*redis.Script
+		for i, cmd := range cmds {
+			if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") && !slices.Contains(lost, batches[i].script()) {
+				lost = append(lost, batches[i].script())
+			}
 		}
-		if !lost || attempt > 0 {
+		if len(lost) == 0 || attempt > 0 {
 			break
 		}
-		if err := enqueueTasks.Load(ctx, on).Err(); err != nil {
-			return nil, fmt.Errorf("load the enqueue script: %w", err)
+		for _, sc := range lost {
+			if err := sc.Load(ctx, on).Err(); err != nil {
+				return nil, fmt.Errorf("load the enqueue script: %w", err)
+			}
 		}
 	}
 	out := make([][]bool, len(batches))

@@ -203,7 +203,7 @@ func (b *IngestBatcher) run(batch []*ingestCall) {
 // call's err is the enqueue's or the confirmation's; a marker that cannot
 // be read is only its SeenErr.
 func (b *IngestBatcher) commit(ctx context.Context, batch []*ingestCall) error {
-	tasks := taskBatch{queue: QueueIngest, ids: make([]string, 0, len(batch)), msgs: make([][]byte, 0, len(batch))}
+	tasks := taskBatch{queue: QueueIngest, ids: make([]string, 0, len(batch)), msgs: make([][]byte, 0, len(batch)), runArchived: true}
 	for _, c := range batch {
 		tasks.add(c.id, c.msg)
 	}

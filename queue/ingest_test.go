@@ -355,7 +355,7 @@ func TestAckWaitFollowsTheWriteOnItsConnection(t *testing.T) {
 		if strings.ToUpper(strings.Trim(rest[0], `"`)) == "WAIT" {
 			waits++
 			prev := byClient[f[1]]
-			if len(prev) < 2 || prev[len(prev)-1] != "PUBLISH" || prev[len(prev)-2] != "EVALSHA "+enqueueTasks.Hash() {
+			if len(prev) < 2 || prev[len(prev)-1] != "PUBLISH" || prev[len(prev)-2] != "EVALSHA "+enqueueRunArchived.Hash() {
 				t.Fatalf("a WAIT from %s follows %v on its connection, want the enqueue script then the barrier", f[1], prev[max(0, len(prev)-3):])
 			}
 		}
