@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,9 +66,20 @@ func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // deliver is one run of a delivery task.
 func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID string, p DeliveryPayload, final bool) error {
 
-	// One round trip reads the event, the destination (afresh: a change is
-	// seen by the next attempt), the delivery's state and the health.
-	in, err := d.Store.LoadDelivery(ctx, p.EventID, p.DestinationID)
+	// One round trip takes the delivery's send lease and reads the event,
+	// the destination (afresh: a change is seen by the next attempt), the
+	// delivery's state and the health.
+	token := rand.Text()
+	in, claimed, err := d.Store.ClaimDelivery(ctx, p.EventID, p.DestinationID, token, d.sendTimeout()+time.Minute)
+	if claimed {
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := d.Store.ReleaseDelivery(rctx, p.EventID, p.DestinationID, token); err != nil {
+				log.Warn().Err(err).Msg("cannot release the delivery's send lease; it lapses by itself")
+			}
+		}()
+	}
 	switch {
 	case errors.Is(err, store.ErrEventNotFound):
 		log.Warn().Msg("event expired before delivery")
@@ -78,6 +90,10 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 		return nil
 	case err != nil:
 		return &waitError{reason: err.Error(), after: infraWait}
+	case !claimed:
+		// Another task of this delivery (a replay, a dead letter run again,
+		// a retry) is sending it now: wait for its outcome, then read it.
+		return &waitError{reason: "another task is sending this delivery now", after: infraWait}
 	}
 	ev, dest, prev := in.Event, in.Destination, in.Delivery
 	// asynq runs a task at least once: a worker that dies after recording

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -32,10 +33,57 @@ type DeliveryInputs struct {
 // so a change to the destination is seen by the next attempt; only the
 // decoding of an unchanged destination record is reused (destCache).
 func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (DeliveryInputs, error) {
+	return s.loadDelivery(ctx, eventID, destID, nil)
+}
+
+// ClaimDelivery is LoadDelivery for a task about to send the delivery: in
+// the same round trip, before the reads, it takes the delivery's send lease
+// for token (unique to this run), which lasts until ReleaseDelivery or ttl.
+// claimed is false when another run holds it (that run is sending the
+// delivery now; the inputs read may be stale then). A claimed lease comes
+// with the delivery's state as its last holder left it: asynq may run two
+// tasks of one delivery at once (a replay and a retry, a dead letter re-run
+// and a replay), and the state alone, read by both before either records
+// its attempt, would let both send.
+func (s *Store) ClaimDelivery(ctx context.Context, eventID, destID, token string, ttl time.Duration) (in DeliveryInputs, claimed bool, err error) {
+	var set *redis.BoolCmd
+	in, err = s.loadDelivery(ctx, eventID, destID, func(p redis.Pipeliner) {
+		set = p.SetNX(ctx, s.kSending(eventID, destID), token, ttl)
+	})
+	if serr := set.Err(); serr != nil {
+		if err == nil {
+			err = fmt.Errorf("claim delivery %s/%s: %w", eventID, destID, serr)
+		}
+		return in, false, err
+	}
+	return in, set.Val(), err
+}
+
+// releaseSending drops a send lease if token still holds it.
+var releaseSending = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// ReleaseDelivery gives up the send lease ClaimDelivery took with token,
+// once the attempt is recorded (or nothing was sent).
+func (s *Store) ReleaseDelivery(ctx context.Context, eventID, destID, token string) error {
+	if err := releaseSending.Run(ctx, s.rdb, []string{s.kSending(eventID, destID)}, token).Err(); err != nil {
+		return fmt.Errorf("release delivery %s/%s: %w", eventID, destID, err)
+	}
+	return nil
+}
+
+// loadDelivery is LoadDelivery with the commands before adds sent first,
+// in the same pipeline.
+func (s *Store) loadDelivery(ctx context.Context, eventID, destID string, before func(redis.Pipeliner)) (DeliveryInputs, error) {
 	var ev, dest, health *redis.StringCmd
 	// The error of the pipeline is the first command's; each is looked at
 	// on its own below.
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if before != nil {
+			before(p)
+		}
 		ev = p.Get(ctx, s.kEvent(eventID))
 		dest = p.Get(ctx, s.kDest(destID))
 		health = p.Get(ctx, s.kHealth(destID))

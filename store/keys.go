@@ -39,6 +39,7 @@ import (
 //	slot {e:EVENT}: an event, one key (eventstate.go)
 //	P{e:ID}:event                      str   meta, zstd payload, receipt, deliveries and their attempts, for the event retention
 //	P{e:ID}:dedupe                     str   receipt, only when the dedupe window outlasts the retention
+//	P{e:ID}:sending:DEST               str   send lease of one delivery: the run sending it now (ClaimDelivery)
 //	P{e:ID}:deliveries                 hash  old form (before one key per event): delivery state per destination
 //	P{e:ID}:attempts:DEST              list  old form: attempts of one delivery
 //
@@ -95,6 +96,9 @@ func (s *Store) kVersions(destID string) string { return s.tDest(destID) + "vers
 func (s *Store) kEvent(id string) string           { return s.tEvent(id) + "event" }
 func (s *Store) kDedupe(eventID string) string     { return s.tEvent(eventID) + "dedupe" }
 func (s *Store) kDeliveries(eventID string) string { return s.tEvent(eventID) + "deliveries" }
+func (s *Store) kSending(eventID, destID string) string {
+	return s.tEvent(eventID) + "sending:" + destID
+}
 func (s *Store) kAttempts(eventID, destID string) string {
 	return s.tEvent(eventID) + "attempts:" + destID
 }
