@@ -110,10 +110,14 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 	log = log.With().Int("attempt", number).Logger()
 	if !dest.Disabled {
 		// A dead letter (status failed) that runs again was run by hand.
-		if err := d.admit(ctx, dest, in.Health, prev.Status == store.StatusFailed); err != nil {
+		probe, err := d.admit(ctx, dest, in.Health, prev.Status == store.StatusFailed)
+		if err != nil {
 			log.Debug().Err(err).Msg("delivery waits")
 			return err
 		}
+		// RecordHealth releases the probe after a success or a transient
+		// failure; any other outcome leaves it to be released here.
+		defer d.releaseProbe(ctx, dest.ID, probe)
 	}
 
 	start := d.now()

@@ -53,7 +53,9 @@ const maxInlineWait = time.Second
 // API) is the operator asking to try now: an open circuit lets it through as
 // the probe, so "Run now" does send.
 // h is the destination's health as read with the delivery (LoadDelivery).
-func (d *Deliverer) admit(ctx context.Context, dest store.Destination, h store.Health, byHand bool) error {
+// probe reports that this delivery holds the half-open circuit's probe
+// lease: the caller releases it once the attempt is done (releaseProbe).
+func (d *Deliverer) admit(ctx context.Context, dest store.Destination, h store.Health, byHand bool) (probe bool, err error) {
 	now := d.now()
 	switch circuit := h.Circuit(now); {
 	case byHand && circuit != "closed":
@@ -61,33 +63,56 @@ func (d *Deliverer) admit(ctx context.Context, dest store.Destination, h store.H
 	case circuit == "open" && d.ranEarly(ctx):
 		d.Log.Info().Str("destination_id", dest.ID).Msg("delivery run by hand during an open circuit probes the destination")
 	case circuit == "open":
-		return &waitError{reason: fmt.Sprintf("%s%s after %d consecutive failures: the delivery waits without spending an attempt",
+		return false, &waitError{reason: fmt.Sprintf("%s%s after %d consecutive failures: the delivery waits without spending an attempt",
 			circuitWaitPrefix, h.OpenUntil.UTC().Format(time.RFC3339), h.ConsecutiveFailures), after: h.OpenUntil.Sub(now)}
 	case circuit == "half_open":
 		ok, err := d.Store.AcquireProbe(ctx, dest.ID, d.sendTimeout()+5*time.Second)
 		if err != nil {
-			return &waitError{reason: err.Error(), after: infraWait}
+			return false, &waitError{reason: err.Error(), after: infraWait}
 		}
 		if !ok {
-			return &waitError{reason: "circuit half-open: another delivery is probing the destination", after: 5 * time.Second}
+			return false, &waitError{reason: "circuit half-open: another delivery is probing the destination", after: 5 * time.Second}
 		}
+		probe = true
 	}
 	for {
 		wait, err := d.Store.Throttle(ctx, dest.ID, dest.RateLimitPerSecond)
-		if err != nil {
-			return &waitError{reason: err.Error(), after: infraWait}
+		if err == nil && wait == 0 {
+			return probe, nil
 		}
-		if wait == 0 {
-			return nil
+		// Not sending now: a probe lease taken above must not hold the
+		// circuit's other deliveries back while this one waits.
+		switch {
+		case err != nil:
+			err = &waitError{reason: err.Error(), after: infraWait}
+		case wait > maxInlineWait:
+			err = &waitError{reason: fmt.Sprintf("rate limit of %g/s", dest.RateLimitPerSecond), after: wait}
+		default:
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+				err = &waitError{reason: "shutting down while rate limited", after: time.Second}
+			}
 		}
-		if wait > maxInlineWait {
-			return &waitError{reason: fmt.Sprintf("rate limit of %g/s", dest.RateLimitPerSecond), after: wait}
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return &waitError{reason: "shutting down while rate limited", after: time.Second}
-		}
+		d.releaseProbe(ctx, dest.ID, probe)
+		return false, err
+	}
+}
+
+// releaseProbe gives up the probe lease this delivery holds (held), so the
+// next delivery may probe: after an attempt whose outcome recorded nothing
+// of the destination's health (a transform that cancelled or failed, a 4xx,
+// a 429), or a probe that did not send. Without it the circuit stayed
+// half-open with no probe in flight until the lease lapsed.
+func (d *Deliverer) releaseProbe(ctx context.Context, destID string, held bool) {
+	if !held {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.Store.ReleaseProbe(ctx, destID); err != nil {
+		d.Log.Warn().Err(err).Str("destination_id", destID).Msg("cannot release the probe lease; it lapses by itself")
 	}
 }
 

@@ -180,3 +180,14 @@ func (s *Store) AcquireProbe(ctx context.Context, destID string, ttl time.Durati
 	}
 	return ok, nil
 }
+
+// ReleaseProbe gives up a half-open circuit's probe lease when the probe's
+// attempt told nothing of the destination's health (it sent nothing, or
+// the answer counts neither way), so the next delivery probes at once
+// instead of after the lease's ttl. RecordHealth releases it otherwise.
+func (s *Store) ReleaseProbe(ctx context.Context, destID string) error {
+	if err := s.rdb.Del(ctx, s.kProbe(destID)).Err(); err != nil {
+		return fmt.Errorf("release probe for %s: %w", destID, err)
+	}
+	return nil
+}
