@@ -41,6 +41,14 @@ type Deliverer struct {
 // our own storage fails.
 const infraWait = 5 * time.Second
 
+// sendLeaseMargin is how much longer than the send timeout a delivery's send
+// lease lasts: the transform (--transform-timeout, 1 s by default), the
+// inline rate-limit wait and the round trips around the send. A run killed
+// mid-send holds its delivery back this long past the timeout; a lease that
+// lapses mid-send only lets a second task of the same delivery (rare) send
+// beside it, as before leases.
+const sendLeaseMargin = 20 * time.Second
+
 // ProcessTask implements asynq.Handler.
 func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
@@ -70,9 +78,13 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 	// the destination (afresh: a change is seen by the next attempt), the
 	// delivery's state and the health.
 	token := rand.Text()
-	in, claimed, err := d.Store.ClaimDelivery(ctx, p.EventID, p.DestinationID, token, d.sendTimeout()+time.Minute)
+	in, claimed, err := d.Store.ClaimDelivery(ctx, p.EventID, p.DestinationID, token, d.sendTimeout()+sendLeaseMargin)
+	released := false // the attempt's record gave the lease up
 	if claimed {
 		defer func() {
+			if released {
+				return
+			}
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			if err := d.Store.ReleaseDelivery(rctx, p.EventID, p.DestinationID, token); err != nil {
@@ -126,10 +138,11 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 		DurationMS: float64(d.now().Sub(start).Microseconds()) / 1000, Error: c.Reason, Line: c.Line,
 		Logs: c.Logs, Request: c.Request}
 	status, taskErr := decide(c.Outcome, final)
-	if err := d.Store.RecordAttempt(ctx, p.EventID, p.DestinationID, att, string(status)); err != nil {
+	if err := d.Store.RecordAttemptReleasing(ctx, p.EventID, p.DestinationID, att, string(status), token); err != nil {
 		// Without the record the attempt must not count: try again soon.
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
+	released = true
 	d.afterSend(ctx, log, ev, dest, in.Health, c.Outcome)
 	if status == StatusFailed {
 		d.Alerts.Raise(ctx, ev, dest, rules.AlertDeadLettered, c.Reason)

@@ -253,3 +253,54 @@ func legacyEventRecord(meta, payload []byte) []byte {
 	b := binary.AppendUvarint([]byte{eventRecordV1}, uint64(len(meta)))
 	return append(append(b, meta...), payload...)
 }
+
+// A delivery's send lease is held by one run at a time; the attempt's record
+// gives it up in the same step for its own token only, and ReleaseDelivery
+// does the same for a run that recorded nothing.
+func TestDeliverySendLease(t *testing.T) {
+	s, _, _ := newTestStore(t, time.Hour)
+	sealer, err := NewSealer("send-lease-test-key-0123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sealer = sealer
+	ctx := context.Background()
+	recordTestEvent(t, s, "evt_ls")
+	if err := s.SaveDestination(ctx, Destination{ID: "dst_ls", TenantID: "ten_1", SourceID: "src_1", Name: "d", Integration: "http", URL: "https://example.com/h"}); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(token string) bool {
+		t.Helper()
+		_, ok, err := s.ClaimDelivery(ctx, "evt_ls", "dst_ls", token, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !claim("a") || claim("b") {
+		t.Fatal("the lease is not held by one run at a time")
+	}
+	att := Attempt{Number: 1, Outcome: "retry", Error: "HTTP 503"}
+	if err := s.RecordAttemptReleasing(ctx, "evt_ls", "dst_ls", att, StatusRetrying, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if claim("c") {
+		t.Fatal("a record with another run's token gave the lease up")
+	}
+	att.Number = 2
+	if err := s.RecordAttemptReleasing(ctx, "evt_ls", "dst_ls", att, StatusRetrying, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if !claim("c") {
+		t.Fatal("the record with the holder's token left the lease held")
+	}
+	if err := s.ReleaseDelivery(ctx, "evt_ls", "dst_ls", "a"); err != nil || claim("d") {
+		t.Fatalf("a release with a stale token freed the lease (%v)", err)
+	}
+	if err := s.ReleaseDelivery(ctx, "evt_ls", "dst_ls", "c"); err != nil || !claim("d") {
+		t.Fatalf("the holder's release left the lease held (%v)", err)
+	}
+	if ds, err := s.Deliveries(ctx, "evt_ls"); err != nil || len(ds) != 1 || ds[0].AttemptCount != 2 {
+		t.Fatalf("deliveries = %+v, %v; want both attempts recorded", ds, err)
+	}
+}

@@ -271,6 +271,13 @@ const maxAttemptsKept = 50
 // nothing is written when the event is gone. The destination's index of
 // failed deliveries is kept apart (see indexFailed).
 func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Attempt, status string) error {
+	return s.RecordAttemptReleasing(ctx, eventID, destID, a, status, "")
+}
+
+// RecordAttemptReleasing is RecordAttempt that also gives up the delivery's
+// send lease held by token (ClaimDelivery), in the same step: a task that
+// recorded its attempt needs no round trip of its own for the release.
+func (s *Store) RecordAttemptReleasing(ctx context.Context, eventID, destID string, a Attempt, status, token string) error {
 	if err := checkStateField("destination id", destID); err != nil {
 		return fmt.Errorf("record attempt %s: %w", eventID, err)
 	}
@@ -283,8 +290,8 @@ func (s *Store) RecordAttempt(ctx context.Context, eventID, destID string, a Att
 	if err := s.indexFailed(ctx, eventID, destID, status, true); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
-	keys := []string{s.kEvent(eventID), s.kDeliveries(eventID), s.kAttempts(eventID, destID)}
-	if err := recordAttemptV2.Run(ctx, s.rdb, keys, destID, ab, db, maxAttemptsKept, ret.Milliseconds(), s.opts.MaxEventStateBytes).Err(); err != nil {
+	keys := []string{s.kEvent(eventID), s.kDeliveries(eventID), s.kAttempts(eventID, destID), s.kSending(eventID, destID)}
+	if err := recordAttemptV2.Run(ctx, s.rdb, keys, destID, ab, db, maxAttemptsKept, ret.Milliseconds(), s.opts.MaxEventStateBytes, token).Err(); err != nil {
 		return fmt.Errorf("record attempt %s/%s: %w", eventID, destID, err)
 	}
 	// A first attempt has nothing to take out of the failed index: only an

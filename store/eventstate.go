@@ -215,11 +215,13 @@ return out
 // when they record their own).
 //
 // KEYS[1] event, KEYS[2] the old form's deliveries hash, KEYS[3] its attempt
-// list of this destination. ARGV[1] destination id, ARGV[2] attempt JSON,
-// ARGV[3] delivery record, ARGV[4] attempts kept, ARGV[5] retention ms,
-// ARGV[6] most state bytes. Returns 1, or 0 when the event is gone (nothing
-// to record into).
+// list of this destination, KEYS[4] the delivery's send lease. ARGV[1]
+// destination id, ARGV[2] attempt JSON, ARGV[3] delivery record, ARGV[4]
+// attempts kept, ARGV[5] retention ms, ARGV[6] most state bytes, ARGV[7] the
+// lease's token to give it up with the record ("" to leave it). Returns 1,
+// or 0 when the event is gone (nothing to record into).
 var recordAttemptV2 = redis.NewScript(stateLua + `
+if ARGV[7] ~= '' and redis.call('GET', KEYS[4]) == ARGV[7] then redis.call('DEL', KEYS[4]) end
 local v, st = ev(KEYS[1])
 if v == 'legacy' then
   redis.call('RPUSH', KEYS[3], ARGV[2])
