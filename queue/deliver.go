@@ -41,6 +41,11 @@ type Deliverer struct {
 // our own storage fails.
 const infraWait = 5 * time.Second
 
+// recordRetryFor is how long a delivery keeps trying to record an attempt it
+// made before it gives up and leaves the delivery to its task's next run
+// (which sends again): longer than a Redis restart or a Sentinel failover.
+const recordRetryFor = 20 * time.Second
+
 // sendLeaseMargin is how much longer than the send timeout a delivery's send
 // lease lasts: the transform (--transform-timeout, 1 s by default), the
 // inline rate-limit wait and the round trips around the send. A run killed
@@ -138,7 +143,7 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 		DurationMS: float64(d.now().Sub(start).Microseconds()) / 1000, Error: c.Reason, Line: c.Line,
 		Logs: c.Logs, Request: c.Request}
 	status, taskErr := decide(c.Outcome, final)
-	if err := d.Store.RecordAttemptReleasing(ctx, p.EventID, p.DestinationID, att, string(status), token); err != nil {
+	if err := d.recordAttempt(ctx, log, p, att, status, token); err != nil {
 		// Without the record the attempt must not count: try again soon.
 		return &waitError{reason: err.Error(), after: infraWait}
 	}
@@ -158,6 +163,28 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 	log.Info().Str("integration", dest.Integration).Str("outcome", c.Kind.String()).Str("status", string(status)).
 		Int("status_code", c.StatusCode).Float64("duration_ms", att.DurationMS).Msg("delivery attempt")
 	return taskErr
+}
+
+// recordAttempt records an attempt that was made, trying again for up to
+// recordRetryFor while Redis cannot take it (a restart, a failover): the
+// task's next run finds no record and sends again, so a delivered payment
+// whose record was lost would reach the destination twice. It outlives a
+// shutdown of the task's context for the same reason.
+func (d *Deliverer) recordAttempt(ctx context.Context, log zerolog.Logger, p DeliveryPayload, att store.Attempt, status Status, token string) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordRetryFor)
+	defer cancel()
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		err := d.Store.RecordAttemptReleasing(rctx, p.EventID, p.DestinationID, att, string(status), token)
+		if err == nil {
+			return nil
+		}
+		log.Warn().Err(err).Str("status", string(status)).Msg("cannot record the attempt; trying again")
+		select {
+		case <-time.After(wait):
+		case <-rctx.Done():
+			return err
+		}
+	}
 }
 
 // attempt is one dispatch: prepare (transform, headers, signature) and send.

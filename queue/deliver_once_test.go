@@ -30,13 +30,21 @@ type countingSink struct {
 	dest  store.Destination
 	hits  atomic.Int64
 	code  atomic.Int64 // status the server answers; 200 when 0
+	// onHit, if set, runs in the server before it answers.
+	onHit func()
 }
 
-func newCountingSink(t *testing.T) *countingSink {
+func newCountingSink(t *testing.T) *countingSink { return newCountingSinkOn(t, redistest.Start(t)) }
+
+// newCountingSinkOn is newCountingSink on the given redis-server.
+func newCountingSinkOn(t *testing.T, rs *redistest.Server) *countingSink {
 	t.Helper()
 	c := &countingSink{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.hits.Add(1)
+		if c.onHit != nil {
+			c.onHit()
+		}
 		code := int(c.code.Load())
 		if code == 0 {
 			code = http.StatusOK
@@ -44,7 +52,7 @@ func newCountingSink(t *testing.T) *countingSink {
 		w.WriteHeader(code)
 	}))
 	t.Cleanup(srv.Close)
-	rdb := redistest.Start(t).Client()
+	rdb := rs.Client()
 	sealer, err := store.NewSealer("deliver-once-secret-key-0123456789")
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +109,43 @@ func TestDeliveryRunAgainAfterDeliveredSendsOnce(t *testing.T) {
 		t.Fatalf("the destination got %d requests for one delivered delivery, want 1", n)
 	}
 	ds, err := c.store.Deliveries(ctx, "evt_once")
+	if err != nil || len(ds) != 1 || ds[0].Status != store.StatusDelivered || ds[0].AttemptCount != 1 {
+		t.Fatalf("deliveries = %+v, %v; want one delivered in one attempt", ds, err)
+	}
+}
+
+// A delivered send whose record Redis cannot take at that moment (it went
+// away while the request was in flight, and is back three seconds later) is
+// recorded once Redis is back, not left to the task's next run, which would
+// send the payment again.
+func TestDeliveredSendIsRecordedAfterRedisComesBack(t *testing.T) {
+	rs := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	c := newCountingSinkOn(t, rs)
+	ctx := context.Background()
+	if err := c.fan.ProcessTask(ctx, c.ingest(t, "evt_rec", "r1")); err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan struct{})
+	c.onHit = func() {
+		rs.Stop() // the answer is on its way; the record will find no Redis
+		go func() {
+			time.Sleep(3 * time.Second) // longer than go-redis's own retries
+			rs.Restart()
+			close(back)
+		}()
+	}
+	if err := c.del.ProcessTask(ctx, c.deliveryTask("evt_rec")); err != nil {
+		t.Fatalf("the delivery task: %v, want it done once Redis was back", err)
+	}
+	<-back
+	c.onHit = nil
+	if err := c.del.ProcessTask(ctx, c.deliveryTask("evt_rec")); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.hits.Load(); n != 1 {
+		t.Fatalf("the destination got %d requests, want 1", n)
+	}
+	ds, err := c.store.Deliveries(ctx, "evt_rec")
 	if err != nil || len(ds) != 1 || ds[0].Status != store.StatusDelivered || ds[0].AttemptCount != 1 {
 		t.Fatalf("deliveries = %+v, %v; want one delivered in one attempt", ds, err)
 	}
