@@ -70,7 +70,8 @@ func (d *Deliverer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	log := d.Log.With().Str("event_id", p.EventID).Str("destination_id", p.DestinationID).Str("task_id", taskID).Logger()
 	err := d.deliver(ctx, log, taskID, p, final)
 	var w *waitError
-	if final && errors.As(err, &w) {
+	// A run the worker cut short is run again by asynq itself, final or not.
+	if final && errors.As(err, &w) && ctx.Err() == nil {
 		return d.waitInNewTask(ctx, log, p, w)
 	}
 	return err
@@ -139,6 +140,14 @@ func (d *Deliverer) deliver(ctx context.Context, log zerolog.Logger, taskID stri
 
 	start := d.now()
 	c := d.attempt(ctx, ev, dest)
+	if ctx.Err() != nil && c.Kind != outbound.Delivered {
+		// The worker cut the run short (asynq's shutdown timeout, a lost
+		// lease, the task's deadline) and asynq runs the task again on its
+		// own: the run learned nothing of the destination, so it spends no
+		// attempt and counts no failure toward the destination's circuit.
+		log.Warn().Err(ctx.Err()).Str("outcome", c.Kind.String()).Msg("delivery interrupted by this worker; it runs again without spending an attempt")
+		return &waitError{reason: "interrupted by the worker: " + ctx.Err().Error(), after: infraWait}
+	}
 	att := store.Attempt{Number: number, At: start, Outcome: c.Kind.String(), StatusCode: c.StatusCode,
 		DurationMS: float64(d.now().Sub(start).Microseconds()) / 1000, Error: c.Reason, Line: c.Line,
 		Logs: c.Logs, Request: c.Request}

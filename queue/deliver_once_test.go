@@ -150,3 +150,38 @@ func TestDeliveredSendIsRecordedAfterRedisComesBack(t *testing.T) {
 		t.Fatalf("deliveries = %+v, %v; want one delivered in one attempt", ds, err)
 	}
 }
+
+// A run the worker cuts short mid-send (asynq cancels the task's context at
+// its shutdown timeout, or when the task's lease is lost) spends no attempt
+// and counts no failure toward the destination's circuit: asynq runs the
+// task again, and that run delivers it as attempt 1.
+func TestInterruptedRunSpendsNoAttempt(t *testing.T) {
+	c := newCountingSink(t)
+	ctx := context.Background()
+	if err := c.fan.ProcessTask(ctx, c.ingest(t, "evt_int", "r1")); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	c.onHit = func() {
+		cancel() // the worker gives up on the run while the request is in flight
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := c.del.ProcessTask(runCtx, c.deliveryTask("evt_int")); err == nil || isFailure(err) {
+		t.Fatalf("the interrupted run: %v, want a wait (no attempt spent)", err)
+	}
+	ds, err := c.store.Deliveries(ctx, "evt_int")
+	if err != nil || len(ds) != 1 || ds[0].AttemptCount != 0 || len(ds[0].Attempts) != 0 || ds[0].Status != store.StatusPending {
+		t.Fatalf("after the interrupted run: %+v, %v; want the delivery pending with no attempt", ds, err)
+	}
+	if h, err := c.store.GetHealth(ctx, c.dest.ID); err != nil || h.ConsecutiveFailures != 0 {
+		t.Fatalf("health after the interrupted run: %+v, %v; want no failure counted", h, err)
+	}
+	c.onHit = nil
+	if err := c.del.ProcessTask(ctx, c.deliveryTask("evt_int")); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = c.store.Deliveries(ctx, "evt_int")
+	if ds[0].Status != store.StatusDelivered || ds[0].AttemptCount != 1 {
+		t.Fatalf("the next run: %+v; want delivered as attempt 1", ds[0])
+	}
+}
