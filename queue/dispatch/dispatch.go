@@ -17,12 +17,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/hookshift/hookshift/integrations"
 	"github.com/hookshift/hookshift/integrations/egress"
 	"github.com/hookshift/hookshift/integrations/outbound"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
 )
@@ -88,7 +90,7 @@ func (p Prepared) Display() View {
 	if p.Cancel {
 		return v
 	}
-	v.URL = p.spec.ShownURL(p.URL)
+	v.URL = p.Mask(p.spec.ShownURL(p.URL))
 	for k := range p.Header {
 		v.Headers[k] = p.Header.Get(k)
 	}
@@ -102,7 +104,7 @@ func (p Prepared) Request() string {
 	if p.Cancel || p.Method == "" {
 		return ""
 	}
-	return p.Method + " " + p.spec.ShownURL(p.URL)
+	return p.Method + " " + p.Mask(p.spec.ShownURL(p.URL))
 }
 
 // Mask removes the destination's secrets from text.
@@ -140,6 +142,7 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 	p := Prepared{EventID: ev.ID, DestinationID: dest.ID, spec: spec, Method: http.MethodPost, URL: dest.URL, Body: ev.Payload}
 	p.secrets = spec.Secrets(dest.URL, dest.Config)
 	p.secrets = append(p.secrets, secretValues(dest.Headers)...)
+	p.secrets = append(p.secrets, secretEnvValues(dest)...)
 	if !ok {
 		return p, p.fail(outbound.Permanent, "unknown integration "+strconv.Quote(dest.Integration))
 	}
@@ -215,6 +218,19 @@ func secretValues(h map[string]string) []string {
 	for k, v := range h {
 		if !outbound.HarmlessHeader(k) {
 			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// secretEnvValues are the values of dest's secret env variables (listed in
+// secret_env or named like a credential), as they are and as a URL query
+// carries them: the script gets them, and may log, throw or send them.
+func secretEnvValues(dest store.Destination) []string {
+	var out []string
+	for k, v := range dest.Env {
+		if rules.IsSecretEnv(dest, k) {
+			out = append(out, v, url.QueryEscape(v), url.PathEscape(v))
 		}
 	}
 	return out

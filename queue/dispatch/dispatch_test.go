@@ -281,3 +281,37 @@ func TestCancelSendsNothing(t *testing.T) {
 		t.Fatal("a cancelled delivery was sent")
 	}
 }
+
+// A secret env value (named like a credential, or listed in secret_env)
+// that a script logs, throws or puts in the URL is masked in every text of
+// the attempt, like a secret config field.
+func TestSecretEnvNeverInTexts(t *testing.T) {
+	echo := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		_, _ = io.WriteString(w, "bad request for "+r.URL.String())
+	})
+	const apiKey, listed = "sk_live_0123456789abcdef", "listed-secret-value-42"
+	cases := map[string]string{
+		"logs and throws":    `function handler(w) { console.log("key " + w.env.API_KEY + " " + w.env.REGION_ID); throw new Error("refused " + w.env.API_KEY + " " + w.env.REGION_ID); }`,
+		"puts it in the URL": `function handler(w) { w.url = w.url + "?k=" + w.env.API_KEY + "&r=" + w.env.REGION_ID; console.log(w.url); return w; }`,
+	}
+	for name, code := range cases {
+		t.Run(name, func(t *testing.T) {
+			dest := store.Destination{ID: "dst_1", TenantID: "t_1", Integration: "http", URL: echo.URL + "/hook",
+				Env: map[string]string{"API_KEY": apiKey, "REGION_ID": listed}, SecretEnv: []string{"REGION_ID"},
+				Transform: &store.Transform{Enabled: true, Code: code}}
+			s := &dispatch.Sender{Engine: engine, HTTP: loopback.Client(5 * time.Second)}
+			got := s.Deliver(context.Background(), store.Event{ID: "evt_1", Type: "payment.succeeded", Payload: []byte(payload)}, dest)
+			if got.Kind == outbound.Delivered || got.Reason == "" {
+				t.Fatalf("outcome %+v, want a failure with a reason", got.Outcome)
+			}
+			for _, text := range append([]string{got.Reason, got.Request}, got.Logs...) {
+				for _, leak := range []string{apiKey, listed} {
+					if strings.Contains(text, leak) {
+						t.Errorf("text %q carries a secret env value", text)
+					}
+				}
+			}
+		})
+	}
+}
