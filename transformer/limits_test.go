@@ -239,3 +239,61 @@ func TestNoGoroutineLeak(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// No built-in builds a string past MaxStringLen in one native call: not
+// concat or String.raw, not a replacement pattern that copies the whole
+// string per match ($`, $', a capture inside a lookahead), not
+// RegExp.prototype[Symbol.replace] called directly, and not JSON.stringify
+// with indentation, whose output grows with the square of the nesting.
+func TestStringBuiltinsCannotBypassTheCap(t *testing.T) {
+	e := New(Options{MaxStringLen: 1 << 16})
+	bombs := map[string]string{
+		"concat":             `''.concat(...new Array(100).fill('x'.repeat(1 << 12))).length`,
+		"String.raw":         `String.raw({ raw: new Array(100).fill('x'.repeat(1 << 12)) }).length`,
+		"prefix per match":   "'a'.repeat(2000).replace(/(?:)/g, '$`').length",
+		"suffix per match":   "'a'.repeat(2000).replaceAll('', \"$'\").length",
+		"lookahead capture":  `'a'.repeat(2000).replace(/(?=(a*))/g, '$1').length`,
+		"one prefix, many":   "('a'.repeat(1000) + 'b').replace('b', '$`'.repeat(100)).length",
+		"Symbol.replace":     `/(?:)/g[Symbol.replace]('a'.repeat(4000), 'abcdefgh'.repeat(100)).length`,
+		"indented stringify": `(() => { let o = 1; for (let i = 0; i < 300; i++) o = [o]; return JSON.stringify(o, null, 10).length })()`,
+		"indented, replacer": `(() => { let o = 1; for (let i = 0; i < 300; i++) o = { a: o }; return JSON.stringify(o, (k, v) => v, '\t\t\t\t\t\t\t\t\t\t').length })()`,
+	}
+	for name, expr := range bombs {
+		t.Run(name, func(t *testing.T) {
+			_, err := run(t, e, `function handler(w) { w.payload = `+expr+`; return w }`, simpleInput(`{}`))
+			se := scriptError(t, err, KindLimit)
+			if !strings.Contains(se.Message, sizeLimitMarker) {
+				t.Errorf("%+v", se)
+			}
+		})
+	}
+	stillWorks(t, e)
+}
+
+// The capped built-ins give what the uncapped ones give below the cap.
+func TestCappedStringBuiltinsKeepTheirMeaning(t *testing.T) {
+	e := New(Options{})
+	res := mustRun(t, e, "function handler(w) { w.payload = ["+
+		"'John Smith'.replace(/(\\w+)\\s(\\w+)/, '$2, $1'),"+
+		"'abc'.replace('b', \"[$`|$&|$']\"),"+
+		"'aaa'.replace(/a/g, '$$'),"+
+		"'2024-01-02'.replace(/(?<y>\\d+)-(?<m>\\d+)-(?<d>\\d+)/, '$<d>/$<m>/$<y>'),"+
+		"'abc'.replace(/b/, '$<x>'),"+
+		"'abc'.replace(/(b)/, '$01$2$0$'),"+
+		"'abc'.replace(/(?<n>b)/, '$<n>$<z>$<n'),"+
+		"'x'.replaceAll('', '-'),"+
+		"'ab'.replaceAll('', '$`'),"+
+		"'a-b-c'.replaceAll('-', \"$'\"),"+
+		"'aXbX'.replace(/x/gi, (m) => m.toLowerCase()),"+
+		"'abcabc'.replace(/(a)(b)?(z)?/g, '[$3$2$1$10$11]'),"+
+		"''.concat(1, 'a', null),"+
+		"String.raw`a${1}b\\n`,"+
+		"String.raw({ raw: ['x', 'y', 'z'] }, 1),"+
+		"JSON.stringify({ a: [1, { b: 2 }], c: 'd' }, null, 2),"+
+		"JSON.stringify([{ a: 1 }], ['a'], '--'),"+
+		"]; return w }", simpleInput(`{}`))
+	want := `["Smith, John","a[a|b|c]c","$$$","02/01/2024","a$<x>c","ab$2$0$c","ab$<nc","-x-","aabab","ab-cbcc","axbx","[baa0a1]c[baa0a1]c","1anull","a1b\\n","x1yz","{\n  \"a\": [\n    1,\n    {\n      \"b\": 2\n    }\n  ],\n  \"c\": \"d\"\n}","[\n--{\n----\"a\": 1\n--}\n]"]`
+	if string(res.Payload) != want {
+		t.Errorf("got\n %s\nwant\n %s", res.Payload, want)
+	}
+}

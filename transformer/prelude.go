@@ -151,33 +151,172 @@ for (const name of ['apply', 'construct']) {
     return Reflect_apply(orig, Reflect, arguments);
   } }[name]);
 }
-// String replacement patterns ($&) amplify in native code too.
+// String replacement patterns amplify in native code too: $& by the match,
+// and $' (or its mirror, the prefix) and a capture inside a lookaround by
+// the whole string, per
+// match. A replacement with a '$' is expanded here instead (as goja's
+// writeSubstitution does), one match at a time, counting the result.
+function substituter(rs, base, what) {
+  let total = base;
+  const add = function (s) {
+    total += s.length;
+    if (total > MAX_STR) throw tooLong(what + ' result');
+    return s;
+  };
+  return function () {
+    let last = arguments.length - 1, groups;
+    if (typeof arguments[last] !== 'string') { groups = arguments[last]; last--; }
+    const str = arguments[last], position = arguments[last - 1], numCaptures = last - 1;
+    const matched = arguments[0], tailPos = position + matched.length;
+    const args = arguments;
+    const capture = function (i) { const c = args[i]; return c === undefined ? '' : StringCtor(c); };
+    let out = '';
+    const rl = rs.length;
+    for (let i = 0; i < rl; i++) {
+      const c = rs[i];
+      if (c !== '$' || i === rl - 1) { out += add(c); continue; }
+      const ch = rs[i + 1];
+      if (ch === '$') out += add('$');
+      else if (ch === '\x60') out += add(apply(StringSlice, str, [0, position]));
+      else if (ch === "'") out += add(tailPos < str.length ? apply(StringSlice, str, [tailPos]) : '');
+      else if (ch === '&') out += add(matched);
+      else if (ch === '<') {
+        const j = apply(StringIndexOf, rs, ['>', i + 2]);
+        if (j >= 0 && groups !== undefined) {
+          const g = groups[apply(StringSlice, rs, [i + 2, j])];
+          out += add(g === undefined ? '' : StringCtor(g));
+          i = j;
+          continue;
+        }
+        out += add('$<');
+      } else {
+        let index = 0, j = i + 1;
+        const lim = j + 2 < rl ? j + 2 : rl;
+        for (; j < lim; j++) {
+          const d = rs[j];
+          if (d < '0' || d > '9') break;
+          const m = index * 10 + (d.charCodeAt(0) - 48);
+          if (m >= numCaptures) break;
+          index = m;
+        }
+        if (index > 0) { out += add(capture(index)); i = j - 1; continue; }
+        out += add('$' + ch);
+      }
+      i++;
+    }
+    return out;
+  };
+}
+const StringSlice = String.prototype.slice, StringIndexOf = String.prototype.indexOf,
+  StringIncludes = String.prototype.includes;
 for (const name of ['replace', 'replaceAll']) {
   const orig = String.prototype[name];
+  const what = 'String.prototype.' + name;
   method(String.prototype, name, { [name](pattern, replacement) {
-    if (typeof replacement === 'string' && replacement.length > 1 && this !== null && this !== undefined &&
-        StringCtor(this).length * replacement.length > MAX_STR) throw tooLong('String.prototype.' + name + ' result');
+    if (typeof replacement === 'string' && this !== null && this !== undefined) {
+      const len = StringCtor(this).length;
+      if ((pattern === null || (typeof pattern !== 'object' && typeof pattern !== 'function')) &&
+          apply(StringIncludes, replacement, ['$'])) {
+        return apply(orig, this, [pattern, substituter(replacement, len, what)]);
+      }
+      if (replacement.length > 1 && len * replacement.length > MAX_STR) throw tooLong(what + ' result');
+    }
     return apply(orig, this, arguments);
   } }[name]);
 }
+// String.prototype.replace hands a RegExp pattern to this method, which a
+// script can also call directly.
+const origSymReplace = RegExp.prototype[Symbol.replace];
+method(RegExp.prototype, Symbol.replace, { [Symbol.replace](string, replaceValue) {
+  if (typeof replaceValue !== 'function') {
+    const s = StringCtor(string), rs = StringCtor(replaceValue);
+    if (apply(StringIncludes, rs, ['$'])) {
+      return apply(origSymReplace, this, [s, substituter(rs, s.length, 'RegExp.prototype[Symbol.replace]')]);
+    }
+    if (rs.length > 1 && s.length * rs.length > MAX_STR) throw tooLong('RegExp.prototype[Symbol.replace] result');
+    return apply(origSymReplace, this, [s, rs]);
+  }
+  return apply(origSymReplace, this, arguments);
+} }[Symbol.replace]);
+// concat and String.raw join any number of strings in one native call.
+const origConcat = String.prototype.concat;
+method(String.prototype, 'concat', function concat() {
+  if (this === undefined || this === null) return apply(origConcat, this, arguments);
+  const parts = [StringCtor(this)];
+  let total = parts[0].length;
+  for (let i = 0; i < arguments.length; i++) {
+    const p = StringCtor(arguments[i]);
+    total += p.length;
+    if (total > MAX_STR) throw tooLong('String.prototype.concat result');
+    apply(origPush, parts, [p]);
+  }
+  return apply(origJoin, parts, ['']);
+});
+method(String, 'raw', function raw(template) {
+  if (template === undefined || template === null) throw new TypeError('String.raw needs a template object');
+  const rv = Object(template).raw;
+  if (rv === undefined || rv === null) throw new TypeError('String.raw needs a template object with raw');
+  const r = Object(rv);
+  const n = lengthOf(r);
+  if (n > MAX_ARR) throw tooLong('String.raw length');
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    const p = StringCtor(r[i]);
+    if (out.length + p.length > MAX_STR) throw tooLong('String.raw result');
+    out += p;
+    if (i + 1 === n) break;
+    if (i + 1 < arguments.length) {
+      const sub = StringCtor(arguments[i + 1]);
+      if (out.length + sub.length > MAX_STR) throw tooLong('String.raw result');
+      out += sub;
+    }
+  }
+  return out;
+});
 // JSON.stringify walks arrays natively; a replacer runs for every value,
 // after toJSON, so it can refuse a huge array before it is walked and keep a
 // running total of the output size. Without a script replacer the guard is
 // newGuard's, in Go, which is much cheaper to call than a JS function.
 const origStringify = JSON.stringify;
+// With indentation (space) every value's line repeats the indent of its
+// depth, so the guard also counts the indent: the JS guard keeps each
+// holder's depth.
+const NumberProto = Number.prototype, StringProto = String.prototype, isPrototypeOf = Object.prototype.isPrototypeOf;
+function gapOf(space) {
+  if (typeof space === 'object' && space !== null) {
+    if (apply(isPrototypeOf, NumberProto, [space])) space = NumberCtor(space);
+    else if (apply(isPrototypeOf, StringProto, [space])) space = StringCtor(space);
+  }
+  if (typeof space === 'number') {
+    const n = MathTrunc(space);
+    return n >= 1 ? (n > 10 ? 10 : n) : 0;
+  }
+  if (typeof space === 'string') return space.length > 10 ? 10 : space.length;
+  return 0;
+}
 const stringify = function stringify(value, replacer, space) {
-  if (replacer === undefined || replacer === null) {
+  const gap = gapOf(space);
+  if ((replacer === undefined || replacer === null) && gap === 0) {
     return apply(origStringify, JSON, [value, newGuard(), space]);
   }
   let total = 0;
   const user = typeof replacer === 'function' ? replacer : null;
   const allow = isArray(replacer) ? new Set(apply(wrappedMap, replacer, [StringCtor])) : null;
+  const depths = gap === 0 ? null : new Map();
   const guard = function (k, v) {
     if (allow !== null && k !== '' && !isArray(this) && !allow.has(k)) return undefined;
     if (user !== null) v = apply(user, this, [k, v]);
     if (typeof v === 'string') total += v.length;
     else if (isArray(v)) capLength(v, 'JSON.stringify array');
     total += k.length + 8;
+    if (depths !== null) {
+      const d = depths.get(this) || 0;
+      total += gap * d + 2; // its line
+      if (v !== null && typeof v === 'object') {
+        total += gap * d + 1; // its closing line
+        depths.set(v, d + 1);
+      }
+    }
     if (total > MAX_STR) throw tooLong('JSON.stringify result');
     return v;
   };
