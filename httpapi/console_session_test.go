@@ -406,3 +406,39 @@ func TestSessionCookieWhenFramed(t *testing.T) {
 		t.Fatalf("a change without the CSRF token: %d", resp.StatusCode)
 	}
 }
+
+// A leaked tenant token is rotated (or revoked) by the operator: a console
+// session signed in with it, and a portal link minted with it, must stop
+// working at once too, or the holder keeps the tenant's API for 12 hours
+// (and, by minting 24-hour links before the rotation, indefinitely).
+func TestTokenRotationEndsSessionsAndLinks(t *testing.T) {
+	for _, how := range []string{"rotate", "revoke"} {
+		t.Run(how, func(t *testing.T) {
+			s := newStack(t)
+			created := s.mustCall(201, "POST", "/v1/tenants", rootToken, map[string]any{"name": "acme"})
+			id, leaked := created["id"].(string), created["token"].(string)
+			b := s.browser()
+			b.signIn(leaked)
+			if resp, _ := b.do("GET", "/v1/sources", nil); resp.StatusCode != 200 {
+				t.Fatalf("session before rotation: %d", resp.StatusCode)
+			}
+			link := s.mustCall(201, "POST", "/v1/portal-links", leaked, map[string]any{"ttl_seconds": 86400})["path"].(string)
+
+			if how == "rotate" {
+				s.mustCall(200, "POST", "/v1/tenants/"+id+"/rotate-token", rootToken, nil)
+			} else {
+				s.mustCall(204, "DELETE", "/v1/tenants/"+id+"/token", rootToken, nil)
+			}
+			if resp, out := b.do("GET", "/v1/sources", nil); resp.StatusCode != 401 {
+				t.Errorf("a session of the %sd token still reads the API: %d %v", how, resp.StatusCode, out)
+			}
+			if resp, out := b.change("POST", "/v1/sources", map[string]any{"name": "x", "kind": "standard-webhooks"}); resp.StatusCode != 401 {
+				t.Errorf("a session of the %sd token still changes the API: %d %v", how, resp.StatusCode, out)
+			}
+			l := s.browser()
+			if resp, _ := l.do("GET", link, nil, "Accept", "application/json"); resp.StatusCode != 401 {
+				t.Errorf("a portal link minted with the %sd token still signs in: %d", how, resp.StatusCode)
+			}
+		})
+	}
+}

@@ -81,7 +81,7 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	link, expires, err := s.Store.CreatePortalLink(r.Context(), t.ID, ttl)
+	link, expires, err := s.Store.CreatePortalLink(r.Context(), t, ttl)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "storage is unavailable; retry later")
 		return
@@ -130,11 +130,7 @@ func (s *Server) openPortalLink(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalid_link", "the URL has no portal link (?link=...); ask for a new one")
 		return
 	}
-	tenantID, err := s.Store.ClaimPortalLink(r.Context(), link)
-	var t store.Tenant
-	if err == nil {
-		t, err = s.Store.GetTenant(r.Context(), tenantID)
-	}
+	t, err := s.Store.ClaimPortalLink(r.Context(), link)
 	if errors.Is(err, store.ErrNotFound) {
 		fail(http.StatusUnauthorized, "portal_link_invalid", "this portal link was already used, has expired or does not exist; ask for a new one")
 		return

@@ -95,11 +95,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (string, store.
 		writeError(w, http.StatusUnauthorized, "not_signed_in", "sign in to the console (a portal link or a tenant token)")
 		return "", store.Session{}, store.Tenant{}, false
 	}
-	sess, err := s.Store.GetSession(r.Context(), c.Value)
-	var t store.Tenant
-	if err == nil {
-		t, err = s.Store.GetTenant(r.Context(), sess.TenantID)
-	}
+	sess, t, err := s.Store.SessionTenant(r.Context(), c.Value)
 	if errors.Is(err, store.ErrNotFound) {
 		s.clearSessionCookie(w, r)
 		writeError(w, http.StatusUnauthorized, "session_expired", "the console session expired or was signed out; sign in again")
@@ -145,7 +141,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, t store.Te
 		_ = s.Store.DeleteSession(r.Context(), c.Value) // the browser's previous session ends here, not at its TTL
 	}
 	ttl := s.Console.sessionTTL()
-	token, sess, err := s.Store.CreateSession(r.Context(), t.ID, ttl)
+	token, sess, err := s.Store.CreateSession(r.Context(), t, ttl)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "storage is unavailable; retry later")
 		return store.Session{}, false

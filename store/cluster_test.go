@@ -176,18 +176,28 @@ func TestVersionsAndSessions(t *testing.T) {
 	if _, n, err := s.RollbackTransform(ctx, "ten_v", d.ID, 1); err != nil || n != 3 {
 		t.Fatalf("rollback = %d, %v", n, err)
 	}
-	link, _, err := s.CreatePortalLink(ctx, "ten_v", time.Minute)
+	ten, _, err := s.CreateTenant(ctx, "v")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, err := s.ClaimPortalLink(ctx, link); err != nil || id != "ten_v" {
-		t.Fatalf("claim = %q, %v", id, err)
+	if ten, err = s.GetTenant(ctx, ten.ID); err != nil {
+		t.Fatal(err)
 	}
-	tok, _, err := s.CreateSession(ctx, "ten_v", time.Hour)
+	link, _, err := s.CreatePortalLink(ctx, ten, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sess, err := s.GetSession(ctx, tok); err != nil || sess.TenantID != "ten_v" {
+	if got, err := s.ClaimPortalLink(ctx, link); err != nil || got.ID != ten.ID {
+		t.Fatalf("claim = %q, %v", got.ID, err)
+	}
+	tok, _, err := s.CreateSession(ctx, ten, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := s.SessionTenant(ctx, tok); err != nil || got.ID != ten.ID {
+		t.Fatalf("session tenant = %+v, %v", got, err)
+	}
+	if sess, err := s.GetSession(ctx, tok); err != nil || sess.TenantID != ten.ID {
 		t.Fatalf("session = %+v, %v", sess, err)
 	}
 }

@@ -13,6 +13,11 @@ type Tenant struct {
 	// TokenRevoked is set once the operator revoked the tenant's token and
 	// has not rotated a new one: no token works for the tenant.
 	TokenRevoked bool `json:"token_revoked,omitempty"`
+	// SignInEpoch counts the tenant's token changes (create, rotate,
+	// revoke). A console session or portal link remembers the epoch it was
+	// made in and is refused once the token changes: rotating a leaked token
+	// must end what was signed in with it. Not shown; stored in the record.
+	SignInEpoch int64 `json:"-"`
 }
 
 // Secret is one signing secret of a source. Value is plaintext in memory only;

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,10 +28,12 @@ func newSecret() string {
 }
 
 // CreatePortalLink stores a single-use sign-in link for a tenant, valid for
-// ttl, and returns the link's secret and when it expires.
-func (s *Store) CreatePortalLink(ctx context.Context, tenantID string, ttl time.Duration) (string, time.Time, error) {
+// ttl, and returns the link's secret and when it expires. The link
+// remembers the tenant's sign-in epoch (Tenant.SignInEpoch).
+func (s *Store) CreatePortalLink(ctx context.Context, t Tenant, ttl time.Duration) (string, time.Time, error) {
 	link := newSecret()
-	if err := s.rdb.Set(ctx, s.kPortalLink(hashToken(link)), tenantID, ttl).Err(); err != nil {
+	v := t.ID + " " + strconv.FormatInt(t.SignInEpoch, 10)
+	if err := s.rdb.Set(ctx, s.kPortalLink(hashToken(link)), v, ttl).Err(); err != nil {
 		return "", time.Time{}, fmt.Errorf("save portal link: %w", err)
 	}
 	return link, s.now().Add(ttl), nil
@@ -37,32 +41,44 @@ func (s *Store) CreatePortalLink(ctx context.Context, tenantID string, ttl time.
 
 // ClaimPortalLink takes a link and returns the tenant it signs in. GETDEL
 // makes the claim atomic: of two browsers racing with one link, one gets the
-// tenant and the other ErrNotFound, as does any use after expiry.
-func (s *Store) ClaimPortalLink(ctx context.Context, link string) (string, error) {
-	id, err := s.rdb.GetDel(ctx, s.kPortalLink(hashToken(link))).Result()
+// tenant and the other ErrNotFound, as does any use after expiry, and a link
+// made before the tenant's token last changed (rotated or revoked).
+func (s *Store) ClaimPortalLink(ctx context.Context, link string) (Tenant, error) {
+	v, err := s.rdb.GetDel(ctx, s.kPortalLink(hashToken(link))).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", ErrNotFound
+		return Tenant{}, ErrNotFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("claim portal link: %w", err)
+		return Tenant{}, fmt.Errorf("claim portal link: %w", err)
 	}
-	return id, nil
+	id, epochText, _ := strings.Cut(v, " ") // a link stored before epochs holds the id alone: epoch 0
+	epoch, _ := strconv.ParseInt(epochText, 10, 64)
+	t, err := s.GetTenant(ctx, id)
+	if err != nil {
+		return Tenant{}, err
+	}
+	if t.SignInEpoch != epoch {
+		return Tenant{}, ErrNotFound
+	}
+	return t, nil
 }
 
 // Session is a signed-in console browser. CSRFToken is what the browser's
 // script must echo on every change; the cookie alone does not suffice.
 type Session struct {
 	TenantID  string    `json:"tenant_id"`
+	Epoch     int64     `json:"epoch,omitempty"` // the tenant's SignInEpoch when it began
 	CSRFToken string    `json:"csrf_token"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // CreateSession starts a session for a tenant, lasting ttl, and returns the
-// session's secret (the cookie value) with the session.
-func (s *Store) CreateSession(ctx context.Context, tenantID string, ttl time.Duration) (string, Session, error) {
+// session's secret (the cookie value) with the session. The session
+// remembers the tenant's sign-in epoch (SessionTenant checks it).
+func (s *Store) CreateSession(ctx context.Context, t Tenant, ttl time.Duration) (string, Session, error) {
 	now := s.now()
-	sess := Session{TenantID: tenantID, CSRFToken: newSecret(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	sess := Session{TenantID: t.ID, Epoch: t.SignInEpoch, CSRFToken: newSecret(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	b, err := json.Marshal(sess)
 	if err != nil {
 		return "", Session{}, fmt.Errorf("encode session: %w", err)
@@ -85,6 +101,24 @@ func (s *Store) GetSession(ctx context.Context, token string) (Session, error) {
 		return Session{}, ErrNotFound
 	}
 	return sess, nil
+}
+
+// SessionTenant returns the live session of a cookie value with its tenant,
+// or ErrNotFound when the session expired, was revoked or never existed, or
+// began before the tenant's token last changed (rotated or revoked).
+func (s *Store) SessionTenant(ctx context.Context, token string) (Session, Tenant, error) {
+	sess, err := s.GetSession(ctx, token)
+	if err != nil {
+		return Session{}, Tenant{}, err
+	}
+	t, err := s.GetTenant(ctx, sess.TenantID)
+	if err != nil {
+		return Session{}, Tenant{}, err
+	}
+	if t.SignInEpoch != sess.Epoch {
+		return Session{}, Tenant{}, ErrNotFound
+	}
+	return sess, t, nil
 }
 
 // DeleteSession revokes a session; revoking one that is gone is no error.

@@ -54,6 +54,14 @@ func (s *Store) release(set, member string) {
 type tenantRecord struct {
 	Tenant
 	TokenHash string `json:"token_hash,omitempty"`
+	Epoch     int64  `json:"sign_in_epoch,omitempty"` // Tenant.SignInEpoch
+}
+
+// tenant is the record's Tenant with its sign-in epoch.
+func (rec tenantRecord) tenant() Tenant {
+	t := rec.Tenant
+	t.SignInEpoch = rec.Epoch
+	return t
 }
 
 // CreateTenant stores a new tenant and returns it with its API token. The
@@ -73,6 +81,7 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, string, 
 func (s *Store) setToken(ctx context.Context, rec tenantRecord, token string) error {
 	old := rec.TokenHash
 	rec.TokenHash, rec.TokenRevoked = "", token == ""
+	rec.Epoch++ // sessions and portal links of the previous token end here
 	if token != "" {
 		rec.TokenHash = hashToken(token)
 	}
@@ -123,7 +132,7 @@ func (s *Store) TenantByToken(ctx context.Context, token string) (Tenant, error)
 	if rec.TokenRevoked || (rec.TokenHash != "" && subtle.ConstantTimeCompare([]byte(rec.TokenHash), []byte(h)) != 1) {
 		return Tenant{}, ErrNotFound
 	}
-	return rec.Tenant, nil
+	return rec.tenant(), nil
 }
 
 // RotateTenantToken gives the tenant a new token and returns it (shown
@@ -160,7 +169,7 @@ func (s *Store) GetTenant(ctx context.Context, id string) (Tenant, error) {
 	if err := s.getJSON(ctx, s.kTenant(id), &rec); err != nil {
 		return Tenant{}, err
 	}
-	return rec.Tenant, nil
+	return rec.tenant(), nil
 }
 
 // ListTenants returns every tenant created since tenants were listed (this
