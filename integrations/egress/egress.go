@@ -50,7 +50,9 @@ const allowEnv = "HOOKSHIFT_EGRESS_ALLOW"
 type Policy struct {
 	// Allow is the operator allow-list (HOOKSHIFT_EGRESS_ALLOW), for tests and
 	// on-premise targets, e.g. 127.0.0.0/8. It overrides the deny list, except
-	// for cloud metadata addresses, which stay refused whatever it says.
+	// for cloud metadata addresses, which stay refused whatever it says. A
+	// NAT64 or 6to4 address is also checked as the IPv4 address it reaches,
+	// so allowing 64:ff9b::/96 opens only the public IPv4 internet.
 	Allow []netip.Prefix
 	// Resolver resolves destination host names, both in CheckURL and when
 	// dialling. nil means net.DefaultResolver.
@@ -291,6 +293,14 @@ func (p Policy) checkAddr(g *ssrf.Guardian, a netip.Addr) error {
 			return &forbiddenError{kind: "a cloud metadata address", note: "destinations must be public"}
 		}
 	}
+	if v4, ok := embeddedIPv4(a); ok {
+		// NAT64 and 6to4 reach the IPv4 address inside: an allow-list entry
+		// for the IPv6 prefix (an IPv6-only network's NAT64) must not open
+		// the private IPv4 network or the metadata service through it.
+		if err := p.checkAddr(g, v4); err != nil {
+			return err
+		}
+	}
 	if err := g.SafeAddr(a); err != nil {
 		return &forbiddenError{
 			kind: describe(a),
@@ -298,6 +308,33 @@ func (p Policy) checkAddr(g *ssrf.Guardian, a netip.Addr) error {
 		}
 	}
 	return nil
+}
+
+var (
+	nat64Prefixes = []netip.Prefix{
+		netip.MustParsePrefix("64:ff9b::/96"),   // well-known NAT64 (RFC 6052)
+		netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64 (RFC 8215), /96 form
+	}
+	sixToFour = netip.MustParsePrefix("2002::/16") // 6to4 (RFC 3056)
+)
+
+// embeddedIPv4 is the IPv4 address an IPv6 address reaches through a
+// translator: the last 32 bits of a NAT64 address, bits 16 to 47 of a 6to4
+// one.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	if !a.Is6() {
+		return netip.Addr{}, false
+	}
+	b := a.As16()
+	for _, p := range nat64Prefixes {
+		if p.Contains(a) {
+			return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
+		}
+	}
+	if sixToFour.Contains(a) {
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	}
+	return netip.Addr{}, false
 }
 
 // forbiddenError is a refusal with a reason a merchant can act on.

@@ -139,6 +139,18 @@ func TestCheckURL(t *testing.T) {
 		{name: "allow-list is not a wildcard", allow: loopback, url: "http://10.0.0.1", wantErr: "private address"},
 		{name: "metadata despite allow-list", allow: prefixes("169.254.0.0/16", "0.0.0.0/0"), url: "http://169.254.169.254/", wantErr: "cloud metadata address"},
 		{name: "allowed link-local", allow: prefixes("169.254.0.0/16"), url: "http://169.254.1.1/"},
+
+		// An IPv6-only network reaches IPv4 through NAT64 (the operator allows
+		// 64:ff9b::/96) or 6to4: the IPv4 address inside is what is reached,
+		// and the IPv4 rules and the metadata refusal still hold for it.
+		{name: "nat64 public", allow: prefixes("64:ff9b::/96"), url: "http://[64:ff9b::5db8:d70e]/"},
+		{name: "nat64 metadata", allow: prefixes("64:ff9b::/96"), url: "http://[64:ff9b::a9fe:a9fe]/", wantErr: "cloud metadata address"},
+		{name: "nat64 private", allow: prefixes("64:ff9b::/96"), url: "http://[64:ff9b::a00:1]/", wantErr: "private address"},
+		{name: "nat64 loopback", allow: prefixes("64:ff9b::/96"), url: "http://[64:ff9b::7f00:1]/", wantErr: "loopback address"},
+		{name: "nat64 allowed private", allow: prefixes("64:ff9b::/96", "10.0.0.0/8"), url: "http://[64:ff9b::a00:1]/"},
+		{name: "6to4 metadata", allow: prefixes("2002::/16"), url: "http://[2002:a9fe:a9fe::1]/", wantErr: "cloud metadata address"},
+		{name: "6to4 private", allow: prefixes("2002::/16"), url: "http://[2002:c0a8:101::1]/", wantErr: "private address"},
+		{name: "metadata despite allow-all", allow: prefixes("::/0", "0.0.0.0/0"), url: "http://[64:ff9b::a9fe:a9fe]/", wantErr: "cloud metadata address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
