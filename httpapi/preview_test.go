@@ -131,3 +131,54 @@ func TestSlackURLNotInDeliveryErrors(t *testing.T) {
 		t.Errorf("attempt error %q does not say what failed", e)
 	}
 }
+
+// The API never shows a stored secret (secret env values, secret config,
+// a URL that is the credential), and the destination test is no way around
+// that: neither the saved script nor a script sent with the test can echo
+// a stored secret into the preview it answers, in its payload, its URL or
+// its logs.
+func TestDestinationTestDoesNotRevealStoredSecrets(t *testing.T) {
+	s := newStack(t)
+	sk := newSink(t, nil)
+	tok := s.tenant("acme")
+	src, _ := s.source(tok)
+	payload := json.RawMessage(`{"type":"payment.succeeded","data":{"amount":100}}`)
+	echo := `function handler(w) { console.log(JSON.stringify(w.env) + " " + w.url);
+  w.payload = {env: w.env, url: w.url, rev: Object.keys(w.env).map(function (k) { return w.env[k].split("").reverse().join(""); })}; return w; }`
+	secrets := []string{"sk_live_0123456789", "shop-secret-value", "xoxSecretPart0123456789"}
+	var revs []string
+	for _, v := range secrets {
+		r := []rune(v)
+		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+			r[i], r[j] = r[j], r[i]
+		}
+		revs = append(revs, string(r))
+	}
+	check := func(what string, out map[string]any) {
+		t.Helper()
+		raw := toJSON(out)
+		for _, v := range append(append([]string{}, secrets...), revs...) {
+			if strings.Contains(raw, v) {
+				t.Errorf("%s reveals a stored secret (%s): %s", what, v, raw)
+			}
+		}
+	}
+
+	http := s.destination(tok, map[string]any{"source_id": src, "name": "http", "integration": "http", "url": sk.URL,
+		"env":        map[string]string{"currency": "USD", "api_key": "sk_live_0123456789", "SHOP": "shop-secret-value"},
+		"secret_env": []string{"SHOP"}, "transform": map[string]any{"code": echo, "enabled": true}})
+	check("test with the saved script", s.mustCall(200, "POST", "/v1/destinations/"+http+"/test", tok, map[string]any{"payload": payload}))
+	check("test with a script of the request", s.mustCall(200, "POST", "/v1/destinations/"+http+"/test", tok, map[string]any{"payload": payload, "code": echo}))
+	out := s.mustCall(200, "POST", "/v1/destinations/"+http+"/test", tok, map[string]any{"payload": payload, "code": echo})
+	if env := out["payload"].(map[string]any)["env"].(map[string]any); env["currency"] != "USD" {
+		t.Errorf("a plain env value is not shown to the preview's script: %v", env)
+	}
+
+	hook := sk.URL + "/services/T0/B0/xoxSecretPart0123456789"
+	slack := s.destination(tok, map[string]any{"source_id": src, "name": "slack", "integration": "slack",
+		"config": map[string]string{"webhook_url": hook}})
+	check("slack test", s.mustCall(200, "POST", "/v1/destinations/"+slack+"/test", tok, map[string]any{"payload": payload, "code": echo}))
+	if len(sk.got()) != 0 {
+		t.Fatal("a test sent a request")
+	}
+}

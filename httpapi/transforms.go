@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookshift/hookshift/integrations/outbound"
 	"github.com/hookshift/hookshift/queue/dispatch"
+	"github.com/hookshift/hookshift/rules"
 	"github.com/hookshift/hookshift/store"
 	"github.com/hookshift/hookshift/transformer"
 )
@@ -116,6 +117,16 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 	if in.Env != nil {
 		d.Env = in.Env
 	}
+	// The preview is answered to the caller: the script sees secret env
+	// values masked, as the API shows them, or it could echo them back.
+	env := make(map[string]string, len(d.Env))
+	for k, v := range d.Env {
+		if rules.IsSecretEnv(d, k) {
+			v = masked
+		}
+		env[k] = v
+	}
+	d.Env = env
 	ev := store.Event{ID: "evt_test", Type: in.EventType, Payload: in.Payload}
 	if in.EventID != "" {
 		if ev, err = s.Store.GetEvent(r.Context(), t.ID, in.EventID); err != nil {
@@ -136,7 +147,7 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 // does (transform, headers, credentials, signature) and answers with it
 // masked, sending nothing.
 func (s *Server) writePreview(w http.ResponseWriter, r *http.Request, ev store.Event, dest store.Destination) {
-	p, err := (&dispatch.Sender{Engine: s.Engine, Now: s.Now}).Prepare(transformer.AsPreview(r.Context()), ev, dest)
+	p, err := (&dispatch.Sender{Engine: s.Engine, Now: s.Now, Preview: true}).Prepare(transformer.AsPreview(r.Context()), ev, dest)
 	var de *dispatch.Error
 	switch {
 	case errors.As(err, &de) && de.Script != nil:

@@ -37,6 +37,14 @@ type Sender struct {
 	HTTP    *http.Client
 	Now     func() time.Time
 	Timeout time.Duration // one send, connection to last byte
+	// Preview runs the script on the integration's secrets masked: the
+	// secret config fields its ScriptEnv hands over and a URL that is the
+	// credential reach the script as Masked. A preview is answered to the
+	// API, and a script (the merchant's, or one sent with the test) could
+	// otherwise echo a stored secret into it, which no masking of its
+	// output can catch (reversed, split, encoded). Secret env values are
+	// the caller's to mask (rules.IsSecretEnv).
+	Preview bool
 }
 
 // MaxErrorBody bounds how much of an error response is read for the reason
@@ -149,10 +157,13 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 
 	var script map[string]string
 	if t := dest.Transform; t != nil && t.Enabled && t.Code != "" {
+		in := transformer.Input{Method: http.MethodPost, URL: dest.URL, EventType: ev.Type, Payload: ev.Payload,
+			Env: spec.ScriptEnvFor(dest.Config, dest.Env)}
+		if s.Preview {
+			in.URL, in.Env = spec.ShownURL(dest.URL), spec.ScriptEnvFor(maskedConfig(spec, dest.Config), dest.Env)
+		}
 		start := s.now()
-		res, err := s.Engine.Run(ctx, transformer.Script{TenantID: dest.TenantID, Code: t.Code}, transformer.Input{
-			Method: http.MethodPost, URL: dest.URL, EventType: ev.Type, Payload: ev.Payload, Env: spec.ScriptEnvFor(dest.Config, dest.Env),
-		})
+		res, err := s.Engine.Run(ctx, transformer.Script{TenantID: dest.TenantID, Code: t.Code}, in)
 		p.Transform = s.now().Sub(start)
 		if err != nil {
 			return p, p.transformFailed(err)
@@ -165,6 +176,9 @@ func (s *Sender) Prepare(ctx context.Context, ev store.Event, dest store.Destina
 			return p, nil
 		}
 		p.Method, p.URL, p.Body, script = res.Method, res.URL, res.Payload, res.Headers
+		if s.Preview && p.URL == in.URL {
+			p.URL = dest.URL // the URL the script was shown, left as it was
+		}
 		p.secrets = append(p.secrets, secretValues(script)...)
 	}
 	// Refuse now what can never be sent (a password in the URL, a numeric or
@@ -209,6 +223,19 @@ func (p Prepared) transformFailed(err error) error {
 	default:
 		return p.fail(outbound.Retry, "the transform could not run: "+err.Error())
 	}
+}
+
+// maskedConfig is config with the integration's secret fields masked.
+func maskedConfig(spec outbound.Spec, config map[string]string) map[string]string {
+	secret := spec.SecretFields()
+	out := make(map[string]string, len(config))
+	for k, v := range config {
+		if secret[k] && v != "" {
+			v = outbound.Masked
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // secretValues are the header values that may be credentials: all but the

@@ -315,3 +315,39 @@ func TestSecretEnvNeverInTexts(t *testing.T) {
 		})
 	}
 }
+
+// A preview is answered to the API: its script sees the integration's
+// secret config (PostHog's project key, which its template puts in the
+// body) and a credential URL masked, so neither its payload nor its logs can
+// carry them; a delivery's script gets the real values.
+func TestPreviewScriptSeesSecretsMasked(t *testing.T) {
+	key, hook := "phc_projectKey0123456789", "https://hooks.slack.com/services/T0/B0/xoxSecretPart0123456789"
+	dests := []store.Destination{
+		{ID: "dst_ph", TenantID: "ten_1", Integration: "posthog", URL: "https://us.i.posthog.com/i/v0/e/", Config: map[string]string{"api_key": key}},
+		{ID: "dst_sl", TenantID: "ten_1", Integration: "slack", URL: hook, Config: map[string]string{"webhook_url": hook}},
+	}
+	code := `function handler(w) { console.log(JSON.stringify(w.env) + w.url); w.payload = {env: w.env, url: w.url}; return w; }`
+	for _, d := range dests {
+		d.Transform = &store.Transform{Code: code, Enabled: true}
+		ev := store.Event{ID: "evt_1", TenantID: "ten_1", Type: "payment.succeeded", Payload: []byte(payload)}
+		p, err := (&dispatch.Sender{Engine: engine, Preview: true}).Prepare(context.Background(), ev, d)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Integration, err)
+		}
+		v := p.Display()
+		shown := string(v.Payload) + strings.Join(v.Logs, " ") + v.URL
+		if strings.Contains(shown, key) || strings.Contains(shown, "xoxSecretPart") {
+			t.Errorf("%s preview shows a secret: %s", d.Integration, shown)
+		}
+		if p.URL != d.URL {
+			t.Errorf("%s preview URL = %q, want the destination's", d.Integration, p.URL)
+		}
+		real, err := (&dispatch.Sender{Engine: engine}).Prepare(context.Background(), ev, d)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Integration, err)
+		}
+		if d.Integration == "posthog" && !bytes.Contains(real.Body, []byte(key)) {
+			t.Errorf("the delivery's script did not get the key: %s", real.Body)
+		}
+	}
+}
