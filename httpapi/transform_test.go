@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
 )
 
 const datafastScript = `function handler(webhook) {
@@ -221,5 +223,49 @@ func TestDataFastDefaultTemplateRenewalOnce(t *testing.T) {
 	_ = json.Unmarshal(got[0].body, &body)
 	if body["renewal"] != true || body["transaction_id"] == nil || body["currency"] == nil {
 		t.Fatalf("DataFast body = %s", got[0].body)
+	}
+}
+
+// Secret env values are masked in every text a delivery leaves, like secret
+// config and credential headers: a script error quoting one, a script log,
+// and a far end's answer echoing one never reach the attempt the API shows,
+// the process log or the dead letter asynqmon shows.
+func TestSecretEnvNotInDeliveryTexts(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	sk := newSink(t, func(_ int, w http.ResponseWriter) {
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"error":"unknown shop shop-secret-value"}`))
+	})
+	tok := s.tenant("acme")
+	src, secret := s.source(tok)
+	env := map[string]string{"api_key": "sk_live_0123456789", "SHOP": "shop-secret-value"}
+	throwing := s.destination(tok, map[string]any{"source_id": src, "name": "throws", "integration": "http", "url": sk.URL,
+		"env": env, "secret_env": []string{"SHOP"}, "transform": map[string]any{"enabled": true,
+			"code": "function handler(w) {\n console.log('key ' + w.env.api_key);\n throw new Error('bad shop ' + w.env.SHOP);\n}"}})
+	echoed := s.destination(tok, map[string]any{"source_id": src, "name": "echoed", "integration": "http", "url": sk.URL,
+		"env": env, "secret_env": []string{"SHOP"}, "transform": map[string]any{"enabled": true,
+			"code": "function handler(w) { console.log('shop ' + w.env.SHOP); w.payload = {shop: w.env.SHOP}; return w; }"}})
+	ev := s.accept(src, secret, "env-texts")
+	s.waitStatus(tok, ev, throwing, "failed", 10*time.Second)
+	s.waitStatus(tok, ev, echoed, "failed", 10*time.Second)
+	_, evOut := s.call("GET", "/v1/events/"+ev, tok, nil)
+	texts := map[string]string{"event API": toJSON(evOut), "logs": s.logs.String()}
+	var tasks []*asynq.TaskInfo
+	for deadline := time.Now().Add(10 * time.Second); len(tasks) < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		tasks, _ = s.insp.ListArchivedTasks("delivery")
+	}
+	for _, ti := range tasks {
+		texts["dead letter "+ti.ID] = ti.LastErr
+	}
+	if len(tasks) < 2 {
+		t.Fatalf("%d dead letters, want 2", len(tasks))
+	}
+	for where, text := range texts {
+		for _, v := range env {
+			if strings.Contains(text, v) {
+				t.Errorf("%s carries the secret env value %q: %s", where, v, text)
+			}
+		}
 	}
 }

@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 		"integrations", "integrations/inbound", "integrations/egress", "integrations/outbound"},
 	"queue": {"queue/dispatch", "rules", "store", "transformer", "metrics",
 		"integrations", "integrations/inbound", "integrations/outbound"},
-	"queue/dispatch": {"store", "transformer", "integrations", "integrations/outbound", "integrations/egress"},
+	"queue/dispatch": {"store", "transformer", "rules", "integrations", "integrations/outbound", "integrations/egress"},
 	"rules":          {"store", "transformer", "integrations", "integrations/outbound", "integrations/egress"},
 
 	"integrations":          {"integrations/<name>", "integrations/outbound", "integrations/currency"},
