@@ -1,11 +1,13 @@
 package transformer
 
 import (
+	"errors"
 	"math"
 	"math/big"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -31,9 +33,17 @@ import (
 // be read back; such an object is refused with a TypeError instead of
 // losing the member.
 type payloadEncoder struct {
-	vm         *goja.Runtime
-	buf        []byte
-	stack      []*goja.Object
+	vm    *goja.Runtime
+	buf   []byte
+	stack []*goja.Object
+	// deep holds the objects on the stack below its first shallowStack, so
+	// that the circular-structure check stays O(1) however deep the payload
+	// nests (a scan of 4,096 levels per object took seconds).
+	deep map[*goja.Object]struct{}
+	// stopped is the run's stop flag (jsRuntime.stopped): goja's interrupt
+	// cannot reach this Go code, so it looks every stopCheckEvery objects.
+	stopped    *atomic.Bool
+	visited    int
 	maxStr     int
 	maxArr     int64
 	rangeError goja.Value    // the RangeError constructor, for the size caps
@@ -44,21 +54,35 @@ type payloadEncoder struct {
 // encoder's recursion stays small.
 const maxOutputDepth = 4096
 
+// shallowStack is how many levels of the stack the circular-structure check
+// scans; the objects below them are in a set (payloadEncoder.deep).
+const shallowStack = 16
+
+// stopCheckEvery is how many objects the encoder (and the stringify guard)
+// writes between two looks at the run's stop flag.
+const stopCheckEvery = 256
+
+// errRunStopped is thrown in a run's Go code once its time is up or it was
+// cancelled; Run reports the run as the timeout or cancellation it is.
+var errRunStopped = errors.New("the run was stopped (time limit or cancellation)")
+
 var (
 	bigIntType = reflect.TypeOf((*big.Int)(nil))
 	stringType = reflect.TypeOf("")
 )
 
-func newPayloadEncoder(vm *goja.Runtime, maxStr, maxArr int) *payloadEncoder {
+func newPayloadEncoder(vm *goja.Runtime, maxStr, maxArr int, stopped *atomic.Bool) *payloadEncoder {
 	isArray, _ := goja.AssertFunction(vm.Get("Array").ToObject(vm).Get("isArray"))
-	return &payloadEncoder{vm: vm, maxStr: maxStr, maxArr: int64(maxArr), rangeError: vm.Get("RangeError"), isArray: isArray}
+	return &payloadEncoder{vm: vm, maxStr: maxStr, maxArr: int64(maxArr), rangeError: vm.Get("RangeError"), isArray: isArray,
+		stopped: stopped, deep: map[*goja.Object]struct{}{}}
 }
 
 // encode is the prelude's encodePayload(value): it fills buf and returns
 // true, or returns false when value encodes to nothing (undefined, a
 // function, a symbol), as JSON.stringify returns undefined.
 func (e *payloadEncoder) encode(call goja.FunctionCall) goja.Value {
-	e.buf, e.stack = e.buf[:0], e.stack[:0]
+	e.buf, e.stack, e.visited = e.buf[:0], e.stack[:0], 0
+	clear(e.deep)
 	return e.vm.ToValue(e.value(call.Argument(0), "", nil))
 }
 
@@ -78,6 +102,7 @@ func (e *payloadEncoder) trim() {
 	}
 	clear(e.stack[:cap(e.stack)])
 	e.stack = e.stack[:0]
+	clear(e.deep)
 }
 
 func (e *payloadEncoder) tooLong(what string) {
@@ -184,16 +209,25 @@ func (e *payloadEncoder) object(o *goja.Object) bool {
 		e.buf = append(e.buf, o.Get("rawJSON").String()...)
 		return true
 	}
-	for _, s := range e.stack {
+	if e.visited++; e.visited%stopCheckEvery == 0 && e.stopped != nil && e.stopped.Load() {
+		panic(e.vm.NewGoError(errRunStopped))
+	}
+	for _, s := range e.stack[:min(len(e.stack), shallowStack)] {
 		if s == o {
 			panic(e.vm.NewTypeError("Converting circular structure to JSON"))
 		}
+	}
+	if _, ok := e.deep[o]; ok {
+		panic(e.vm.NewTypeError("Converting circular structure to JSON"))
 	}
 	if _, ok := goja.AssertFunction(o); ok {
 		return false
 	}
 	if len(e.stack) >= maxOutputDepth {
 		e.tooLong("JSON.stringify nesting depth")
+	}
+	if len(e.stack) >= shallowStack {
+		e.deep[o] = struct{}{}
 	}
 	e.stack = append(e.stack, o)
 	if class == "Array" || o.ExportType() == proxyType && e.isProxiedArray(o) {
@@ -202,6 +236,9 @@ func (e *payloadEncoder) object(o *goja.Object) bool {
 		e.members(o)
 	}
 	e.stack = e.stack[:len(e.stack)-1]
+	if len(e.stack) >= shallowStack {
+		delete(e.deep, o)
+	}
 	return true
 }
 

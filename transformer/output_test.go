@@ -2,8 +2,12 @@ package transformer
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/dop251/goja"
 )
 
 // The output payload is encoded in Go (output.go); it must be byte for byte
@@ -38,7 +42,14 @@ func TestPayloadEncoderMatchesJSONStringify(t *testing.T) {
 		`{ ...w.payload.data, extra: [w.payload.data.customer] }`, `w.env`, `({ ...w })`, `new Proxy(new Proxy([1, { a: 2 }], {}), {})`,
 		`(() => { const a = [1]; a.length = 3; return a; })()`, `{ n: -0, i: 9007199254740993 }`,
 	}
+	// Deeper than the scanned part of the stack (shallowStack): shared
+	// objects that are no cycle, and cycles back to the top and to the middle.
+	exprs = append(exprs,
+		`(() => { const leaf = { v: 1 }; let o = [leaf, leaf]; for (let i = 0; i < 40; i++) o = [o, leaf, { o: leaf }]; return o; })()`,
+		`(() => { let o = { d: 0 }; for (let i = 1; i < 60; i++) o = { d: i, o, p: [o] }; return o; })()`)
 	errExprs := []string{
+		`(() => { const root = {}; let o = root; for (let i = 0; i < 40; i++) { o.c = {}; o = o.c; } o.c = root; return root; })()`,
+		`(() => { const root = {}; let o = root, mid; for (let i = 0; i < 40; i++) { o.c = [{}]; o = o.c[0]; if (i === 25) mid = o; } o.back = mid; return root; })()`,
 		`(() => { const o = {}; o.self = o; return o; })()`,
 		`(() => { const a = []; a.push({ a }); return a; })()`,
 		`{ toJSON() { throw new RangeError('nope'); } }`,
@@ -92,5 +103,66 @@ func TestPayloadEncoderLimits(t *testing.T) {
 		if !strings.Contains(se.Message, tc.want) {
 			t.Errorf("%s: %q, want it to contain %q", tc.expr, se.Message, tc.want)
 		}
+	}
+}
+
+// goja's interrupt cannot reach the encoder's Go code: once the run's stop
+// flag is set (its time is up, or it was cancelled), the encoder gives up
+// within stopCheckEvery objects instead of walking the rest; and an encode
+// cut short leaves nothing that makes the next one see a false cycle.
+func TestPayloadEncoderStopsWithTheRun(t *testing.T) {
+	vm := goja.New()
+	var stopped atomic.Bool
+	enc := newPayloadEncoder(vm, 1<<24, 1<<20, &stopped)
+	if err := vm.Set("encode", enc.encode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.RunString(`var deep = (() => { const leaf = {}; let o = [leaf]; for (let i = 0; i < 200; i++) o = [o, leaf, leaf, leaf]; return o; })();`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.RunString(`encode(deep)`); err != nil {
+		t.Fatalf("encode before the stop: %v", err)
+	}
+	full := len(enc.bytes())
+	stopped.Store(true)
+	_, err := vm.RunString(`encode(deep)`)
+	if err == nil || !strings.Contains(err.Error(), errRunStopped.Error()) {
+		t.Fatalf("encode after the stop: %v, want %q", err, errRunStopped)
+	}
+	if n := len(enc.bytes()); n >= full {
+		t.Fatalf("the stopped encode wrote %d of %d bytes: it did not stop", n, full)
+	}
+	stopped.Store(false)
+	if _, err := vm.RunString(`encode(deep)`); err != nil || len(enc.bytes()) != full {
+		t.Fatalf("encode after a stopped one: %v (%d bytes, want %d)", err, len(enc.bytes()), full)
+	}
+	var ex *goja.Exception
+	if _, err := vm.RunString(`const c = {}; let o = c; for (let i = 0; i < 30; i++) { o.n = {}; o = o.n; } o.n = c; encode(c)`); !errors.As(err, &ex) || !strings.Contains(err.Error(), "circular") {
+		t.Fatalf("a deep cycle: %v", err)
+	}
+	if _, err := vm.RunString(`encode(c.n)`); err == nil {
+		t.Fatal("the same cycle seen from inside encoded")
+	}
+	if _, err := vm.RunString(`o.n = null; encode(c)`); err != nil {
+		t.Fatalf("the structure once its cycle is cut: %v", err)
+	}
+}
+
+// goja's own JSON.stringify is native too: the guard it calls for every value
+// gives up once the run's stop flag is set.
+func TestStringifyGuardStopsWithTheRun(t *testing.T) {
+	vm := goja.New()
+	var stopped atomic.Bool
+	if err := vm.Set("newGuard", New(Options{}).newStringifyGuard(vm, &stopped)); err != nil {
+		t.Fatal(err)
+	}
+	const js = `JSON.stringify(Array.from({ length: 5000 }, (_, i) => ({ i })), newGuard()).length`
+	v, err := vm.RunString(js)
+	if err != nil || v.ToInteger() < 5000 {
+		t.Fatalf("stringify before the stop: %v %v", v, err)
+	}
+	stopped.Store(true)
+	if _, err := vm.RunString(js); err == nil || !strings.Contains(err.Error(), errRunStopped.Error()) {
+		t.Fatalf("stringify after the stop: %v, want %q", err, errRunStopped)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -28,6 +29,12 @@ type jsRuntime struct {
 	payload  payloadDecoder  // decodes each run's payload, reusing its buffers
 	output   *payloadEncoder // encodes each run's output payload, reusing its buffer
 	freeze   goja.Callable   // Object.freeze
+
+	// stopped is set with every interrupt of a run (its time is up, its
+	// context is cancelled) and cleared when the next starts: the Go code a
+	// run calls into, which goja's interrupt cannot reach (the output
+	// encoder, the stringify guard), looks at it.
+	stopped atomic.Bool
 
 	// env is the frozen webhook.env object of the last run, built from
 	// envOf. A frozen object with a frozen prototype carries nothing from
@@ -105,7 +112,7 @@ func (e *Engine) newRuntime(script *compiled) (*jsRuntime, error) {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
 	pf, _ := goja.AssertFunction(pv)
-	rt.output = newPayloadEncoder(vm, e.opts.MaxStringLen, e.opts.MaxArrayLen)
+	rt.output = newPayloadEncoder(vm, e.opts.MaxStringLen, e.opts.MaxArrayLen, &rt.stopped)
 	report := vm.NewObject()
 	_ = report.Set("request", func(c goja.FunctionCall) goja.Value {
 		rt.request.method, rt.request.url, rt.request.hasHeaders = c.Argument(0), c.Argument(1), c.Argument(2).ToBoolean()
@@ -117,7 +124,7 @@ func (e *Engine) newRuntime(script *compiled) (*jsRuntime, error) {
 	})
 	fns, err := pf(goja.Undefined(), rt.console.object(vm), helpers,
 		vm.ToValue(e.opts.MaxStringLen), vm.ToValue(e.opts.MaxArrayLen), vm.ToValue(sizeLimitMarker),
-		vm.ToValue(e.newStringifyGuard(vm)), vm.ToValue(bigIntRefusal), vm.ToValue(rt.output.encode), report)
+		vm.ToValue(e.newStringifyGuard(vm, &rt.stopped)), vm.ToValue(bigIntRefusal), vm.ToValue(rt.output.encode), report)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: prelude: %w", err)
 	}
@@ -227,15 +234,16 @@ func (e *Engine) runOn(ctx context.Context, rt *jsRuntime, in Input, alone bool)
 
 	// The timer is the runtime's own, reset per run: a runtime whose timer
 	// fired is never reused (reusable below).
+	rt.stopped.Store(false)
 	if rt.timer == nil {
-		rt.timer = time.AfterFunc(e.opts.Timeout, func() { vm.Interrupt(interruptTimeout) })
+		rt.timer = time.AfterFunc(e.opts.Timeout, func() { rt.stopped.Store(true); vm.Interrupt(interruptTimeout) })
 	} else {
 		rt.timer.Reset(e.opts.Timeout)
 	}
 	timer := rt.timer
 	stopCtx := noCancel
 	if ctx.Done() != nil { // a context that can never be cancelled needs no watcher
-		stopCtx = context.AfterFunc(ctx, func() { vm.Interrupt(interruptCancel) })
+		stopCtx = context.AfterFunc(ctx, func() { rt.stopped.Store(true); vm.Interrupt(interruptCancel) })
 	}
 	watched := e.watch.enter(vm)
 
@@ -486,7 +494,7 @@ func catchPanic(f func()) (p any) {
 // newStringifyGuard returns the prelude's newGuard: each call makes a
 // JSON.stringify replacer that refuses arrays longer than MaxArrayLen before
 // stringify walks them, and stops once the output passes MaxStringLen.
-func (e *Engine) newStringifyGuard(vm *goja.Runtime) func(goja.FunctionCall) goja.Value {
+func (e *Engine) newStringifyGuard(vm *goja.Runtime, stopped *atomic.Bool) func(goja.FunctionCall) goja.Value {
 	maxArr, maxStr := int64(e.opts.MaxArrayLen), e.opts.MaxStringLen
 	rangeError := vm.Get("RangeError")
 	rangeErr := func(what string) {
@@ -497,8 +505,13 @@ func (e *Engine) newStringifyGuard(vm *goja.Runtime) func(goja.FunctionCall) goj
 		panic(o)
 	}
 	return func(goja.FunctionCall) goja.Value {
-		total := 0
+		total, calls := 0, 0
 		return vm.ToValue(func(c goja.FunctionCall) goja.Value {
+			// goja's stringify runs natively, out of the interrupt's reach;
+			// the guard it calls for every value looks at the stop flag.
+			if calls++; calls%stopCheckEvery == 0 && stopped.Load() {
+				panic(vm.NewGoError(errRunStopped))
+			}
 			k, v := c.Argument(0), c.Argument(1)
 			if ks, ok := k.(goja.String); ok {
 				total += ks.Length() + 8
