@@ -27,16 +27,19 @@ func (s *Server) isRoot(token string) bool {
 	return s.RootToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.RootToken)) == 1
 }
 
-// rootOnly guards operator endpoints.
+// rootOnly guards operator endpoints. The root token is also taken as a
+// basic-auth password (for the asynq UI), which a browser may send on its
+// own, so a state-changing request that a browser marks as from another site
+// is refused first (sameOriginOnly), as on /monitoring/.
 func (s *Server) rootOnly(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.sameOriginOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.isRoot(bearer(r)) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hookshift"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "this endpoint needs the operator's root token")
 			return
 		}
 		h(w, r)
-	}
+	})).ServeHTTP
 }
 
 // operatorAuth guards the asynq UI: the root token as a bearer header, or as
@@ -92,9 +95,10 @@ func (s *Server) tenantOnly(h tenantHandler) http.HandlerFunc {
 // operator must act on any tenant's object, such as opening or replaying an event.
 func (s *Server) tenantOrRoot(h tenantHandler) http.HandlerFunc {
 	tenant := s.tenantOnly(h)
+	root := s.sameOriginOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(w, r, store.Tenant{}) }))
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.isRoot(bearer(r)) {
-			h(w, r, store.Tenant{})
+			root.ServeHTTP(w, r) // the root token may come as a browser's basic auth: see rootOnly
 			return
 		}
 		tenant(w, r)

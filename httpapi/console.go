@@ -48,7 +48,9 @@ func orDefault(d, def time.Duration) time.Duration {
 // endpoints, and the tenant API it adds (versions, samples, portal links,
 // the live stream).
 func (s *Server) consoleRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/portal-links", s.createPortalLink)
+	// The root token may mint a link for any tenant, and may come as a
+	// browser's basic auth (rootOnly): a cross-site request is refused.
+	mux.Handle("POST /v1/portal-links", s.sameOriginOnly(http.HandlerFunc(s.createPortalLink)))
 	mux.HandleFunc("GET "+portalAuthPath, s.openPortalLink)
 	mux.HandleFunc("POST /console/auth/token", s.signInWithToken)
 	mux.HandleFunc("GET /console/api/session", s.getSession)

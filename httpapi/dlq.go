@@ -23,7 +23,7 @@ func (s *Server) operatorRoutes(mux *http.ServeMux) {
 		s.deadLetters = queue.NewDeadLetters(s.Store.Redis(), s.Store)
 	}
 	mux.HandleFunc("GET /v1/dlq", s.rootOnly(s.listDLQ))
-	mux.Handle("POST /v1/dlq/replay", s.sameOriginOnly(s.rootOnly(s.replayDLQ)))
+	mux.HandleFunc("POST /v1/dlq/replay", s.rootOnly(s.replayDLQ))
 }
 
 // listDLQ lists dead-lettered deliveries, newest first, cursor-paginated.

@@ -140,11 +140,17 @@ func TestMonitoringRefusesCrossSiteChanges(t *testing.T) {
 			t.Errorf("cross-site %s: %d, want 403", m, code)
 		}
 	}
-	if code, _, _ := do(t, "POST", api.URL+"/v1/dlq/replay", func(r *http.Request) {
-		basicRoot(r)
-		r.Header.Set("Sec-Fetch-Site", "cross-site")
-	}); code != 403 {
-		t.Errorf("cross-site dead-letter replay: %d, want 403", code)
+	// Every state-changing root endpoint, not only the UI's.
+	for _, ep := range []struct{ method, path string }{
+		{"POST", "/v1/dlq/replay"}, {"POST", "/v1/tenants"}, {"POST", "/v1/tenants/ten_x/rotate-token"},
+		{"DELETE", "/v1/tenants/ten_x/token"}, {"POST", "/v1/events/evt_x/replay"}, {"POST", "/v1/portal-links"},
+	} {
+		if code, _, body := do(t, ep.method, api.URL+ep.path, func(r *http.Request) {
+			basicRoot(r)
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+		}); code != 403 || !strings.Contains(body, "cross_site_request") {
+			t.Errorf("cross-site %s %s: %d %s, want 403", ep.method, ep.path, code, body)
+		}
 	}
 
 	// The UI's own request (same origin) works, and so does curl.
