@@ -46,7 +46,7 @@ func TestPayloadEncoderMatchesJSONStringify(t *testing.T) {
 	// objects that are no cycle, and cycles back to the top and to the middle.
 	exprs = append(exprs,
 		`(() => { const leaf = { v: 1 }; let o = [leaf, leaf]; for (let i = 0; i < 40; i++) o = [o, leaf, { o: leaf }]; return o; })()`,
-		`(() => { let o = { d: 0 }; for (let i = 1; i < 60; i++) o = { d: i, o, p: [o] }; return o; })()`)
+		`(() => { const leaf = [1]; let o = { d: 0 }; for (let i = 1; i < 60; i++) o = { d: i, o, p: [leaf] }; return o; })()`)
 	errExprs := []string{
 		`(() => { const root = {}; let o = root; for (let i = 0; i < 40; i++) { o.c = {}; o = o.c; } o.c = root; return root; })()`,
 		`(() => { const root = {}; let o = root, mid; for (let i = 0; i < 40; i++) { o.c = [{}]; o = o.c[0]; if (i === 25) mid = o; } o.back = mid; return root; })()`,
