@@ -175,17 +175,30 @@ func (a *Alerter) ProcessTask(ctx context.Context, t *asynq.Task) error {
 }
 
 // flush sends what a closed window held back, as one alert with the count.
+// What the store handed over stays there until the alert is queued, so a
+// flush cut short in between and run again sends it (the same event id);
+// after sending an earlier run's hand-over it flushes its own window.
 func (a *Alerter) flush(ctx context.Context, p alertTask) error {
 	d := p.Alert.Data
-	held, err := a.Store.FlushAlertWindow(ctx, d.DestinationID, p.Alert.Type, a.window())
-	if errors.Is(err, store.ErrWindowOpen) {
-		return &waitError{reason: "alert window still open", after: time.Second}
+	for {
+		held, err := a.Store.FlushAlertWindow(ctx, d.DestinationID, p.Alert.Type, a.window())
+		if errors.Is(err, store.ErrWindowOpen) {
+			return &waitError{reason: "alert window still open", after: time.Second}
+		}
+		if err != nil || held.Count == 0 {
+			return err
+		}
+		alert := a.event(p.Alert.Type, d.DestinationID, d.DestinationName, held.EventID, held.Reason, held.Count)
+		if err := a.emit(ctx, p.TenantID, held.WindowID, alert); err != nil {
+			return err
+		}
+		if err := a.Store.AckAlertFlush(ctx, d.DestinationID, p.Alert.Type, held.WindowID); err != nil {
+			return err
+		}
+		if !held.Pending {
+			return nil // this run's own flush: the window it opened runs now
+		}
 	}
-	if err != nil || held.Count == 0 {
-		return err
-	}
-	alert := a.event(p.Alert.Type, d.DestinationID, d.DestinationName, held.EventID, held.Reason, held.Count)
-	return a.emit(ctx, p.TenantID, held.WindowID, alert)
 }
 
 // record stores the operational event in the tenant's event log (so the

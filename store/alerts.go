@@ -110,23 +110,41 @@ type HeldAlerts struct {
 	Count    int
 	EventID  string // the last one's
 	Reason   string // the last one's
+	// Pending: an earlier flush's hand-over whose alert was not known to be
+	// queued; the window it opened may still run.
+	Pending bool
 }
 
 // flushAlertWindow hands over what a closed window held back, and opens a
-// new window for the alert that carries it.
+// new window for the alert that carries it. What it hands over is kept
+// (KEYS[3]) until that alert is queued (AckAlertFlush): a flush cut short
+// between the two, run again, gets the same hand-over (same window id, so
+// the same alert event) instead of an open window and then nothing.
 //
-//	KEYS[1], KEYS[2]  as openAlertWindow
-//	ARGV[1]  window, ms; ARGV[2] id of the window opened now
+//	KEYS[1], KEYS[2]  as openAlertWindow; KEYS[3] the hand-over
+//	ARGV[1]  window, ms; ARGV[2] id of the window opened now; ARGV[3] how
+//	         long a hand-over is kept, ms
 //	result   {-1} while the window still runs, {0} when nothing was held,
-//	         else {count, event id, reason}
+//	         else {count, event id, reason, window id, 1 if an earlier
+//	         flush's hand-over not yet acknowledged}
 var flushAlertWindow = redis.NewScript(`
+local f = redis.call('HMGET', KEYS[3], 'count', 'event_id', 'reason', 'window')
+if f[1] and f[4] then return {tonumber(f[1]), f[2] or '', f[3] or '', f[4], 1} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
 local h = redis.call('HMGET', KEYS[2], 'count', 'event_id', 'reason')
 local n = tonumber(h[1] or '0')
 if n == 0 then return {0} end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
 redis.call('DEL', KEYS[2])
-return {n, h[2] or '', h[3] or ''}
+redis.call('HSET', KEYS[3], 'count', n, 'event_id', h[2] or '', 'reason', h[3] or '', 'window', ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return {n, h[2] or '', h[3] or '', ARGV[2], 0}
+`)
+
+// ackAlertFlush forgets a hand-over once its alert is queued.
+var ackAlertFlush = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'window') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
 `)
 
 // ErrWindowOpen is a flush that came before its window closed.
@@ -134,11 +152,13 @@ var ErrWindowOpen = errors.New("alert window still open")
 
 // FlushAlertWindow takes what the closed window of destID and typ held back.
 // Nothing held: a zero count, and no window opened. ErrWindowOpen: the
-// window still runs (the flush came early; try again later).
+// window still runs (the flush came early; try again later). A hand-over
+// not yet acknowledged (AckAlertFlush) is returned again, Pending set,
+// whether or not a window runs.
 func (s *Store) FlushAlertWindow(ctx context.Context, destID, typ string, window time.Duration) (HeldAlerts, error) {
 	id := strconv.FormatInt(s.now().UnixMilli(), 10)
-	res, err := flushAlertWindow.Run(ctx, s.rdb, []string{s.kAlertWindow(destID, typ), s.kAlertHeld(destID, typ)},
-		window.Milliseconds(), id).Slice()
+	res, err := flushAlertWindow.Run(ctx, s.rdb, []string{s.kAlertWindow(destID, typ), s.kAlertHeld(destID, typ), s.kAlertFlushed(destID, typ)},
+		window.Milliseconds(), id, (window + heldAlertsKept).Milliseconds()).Slice()
 	if err != nil {
 		return HeldAlerts{}, fmt.Errorf("flush alert window of %s %s: %w", destID, typ, err)
 	}
@@ -148,8 +168,18 @@ func (s *Store) FlushAlertWindow(ctx context.Context, destID, typ string, window
 	case n == 0:
 		return HeldAlerts{}, nil
 	default:
-		return HeldAlerts{WindowID: id, Count: n, EventID: fmt.Sprint(res[1]), Reason: fmt.Sprint(res[2])}, nil
+		return HeldAlerts{WindowID: fmt.Sprint(res[3]), Count: n, EventID: fmt.Sprint(res[1]), Reason: fmt.Sprint(res[2]),
+			Pending: toInt(res[4]) == 1}, nil
 	}
+}
+
+// AckAlertFlush forgets the hand-over of windowID once the alert carrying
+// it is queued.
+func (s *Store) AckAlertFlush(ctx context.Context, destID, typ, windowID string) error {
+	if err := ackAlertFlush.Run(ctx, s.rdb, []string{s.kAlertFlushed(destID, typ)}, windowID).Err(); err != nil {
+		return fmt.Errorf("acknowledge alert flush of %s %s: %w", destID, typ, err)
+	}
+	return nil
 }
 
 func toInt(v any) int {

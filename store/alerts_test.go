@@ -42,12 +42,23 @@ func TestAlertWindowCountsAndFlushesOnce(t *testing.T) {
 	if err != nil || held.Count != 29 || held.EventID == "" || held.Reason != "HTTP 401" || held.WindowID == w.ID {
 		t.Fatalf("flush: %+v %v, want the 29 held, the last one's event and reason, a new window", held, err)
 	}
+	// Until the alert carrying them is queued, a flush run again gets the
+	// same hand-over, though the window it opened runs.
+	again, err := s.FlushAlertWindow(ctx, dst, typ, window)
+	if err != nil || !again.Pending || again.Count != 29 || again.WindowID != held.WindowID || again.EventID != held.EventID {
+		t.Fatalf("flush run again before its alert was queued: %+v %v, want the same hand-over", again, err)
+	}
+	if err := s.AckAlertFlush(ctx, dst, typ, held.WindowID); err != nil {
+		t.Fatal(err)
+	}
 	if next, _ := s.OpenAlertWindow(ctx, dst, typ, window, "evt_z", "r"); next.Open || next.Held != 1 {
 		t.Fatalf("alert after the flush: %+v, want it held by the window the flushed alert opened", next)
 	}
 
 	rdb.Del(ctx, s.kAlertWindow(dst, typ))
-	if _, err := s.FlushAlertWindow(ctx, dst, typ, window); err != nil {
+	if one, err := s.FlushAlertWindow(ctx, dst, typ, window); err != nil || one.Count != 1 {
+		t.Fatalf("flush: %+v %v, want the 1 held", one, err)
+	} else if err := s.AckAlertFlush(ctx, dst, typ, one.WindowID); err != nil {
 		t.Fatal(err)
 	}
 	rdb.Del(ctx, s.kAlertWindow(dst, typ))

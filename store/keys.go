@@ -114,6 +114,12 @@ func (s *Store) kAlertHeld(destID, typ string) string {
 	return s.tDest(destID) + "alert:" + typ + ":held"
 }
 
+// kAlertFlushed is what a flush took from kAlertHeld, kept until the alert
+// that carries it is queued (AckAlertFlush), so a flush run again sends it.
+func (s *Store) kAlertFlushed(destID, typ string) string {
+	return s.tDest(destID) + "alert:" + typ + ":flushed"
+}
+
 // AckBarrierKey is the key queue's durable acknowledgement writes, with
 // WAIT, on a cluster: in the slot of asynq's keys of queue, so on the master
 // that holds its tasks. It expires by itself.
