@@ -35,6 +35,7 @@ import (
 //	P{d:ID}:versions                   hash  transform history
 //	P{d:ID}:alert:TYPE                 str   open alert window's id (ms), expiring with it
 //	P{d:ID}:alert:TYPE:held            hash  held-back alerts: count, last event_id and reason
+//	P{d:ID}:alert:TYPE:flushed         hash  what a flush handed over, until its alert is queued
 //
 //	slot {e:EVENT}: an event, one key (eventstate.go)
 //	P{e:ID}:event                      str   meta, zstd payload, receipt, deliveries and their attempts, for the event retention
