@@ -52,7 +52,7 @@ const maxInlineWait = time.Second
 // attempt. A dead letter run again by hand (from /monitoring/ or the DLQ
 // API) is the operator asking to try now: an open circuit lets it through as
 // the probe, so "Run now" does send.
-// h is the destination's health as read with the delivery (LoadDelivery).
+// h is the destination's health as read with the delivery (ClaimDelivery).
 // probe reports that this delivery holds the half-open circuit's probe
 // lease: the caller releases it once the attempt is done (releaseProbe).
 func (d *Deliverer) admit(ctx context.Context, dest store.Destination, h store.Health, byHand bool) (probe bool, err error) {

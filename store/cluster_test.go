@@ -52,7 +52,7 @@ func TestStoreOnCluster(t *testing.T) {
 		"ConfigAcrossSlots":                          TestConfigAcrossSlots,
 		"DeliveriesAndAttempts":                      TestDeliveriesAndAttempts,
 		"VersionsAndSessions":                        TestVersionsAndSessions,
-		"LoadDelivery":                               TestLoadDelivery,
+		"ClaimDeliveryReads":                         TestClaimDeliveryReads,
 		"InitDeliveries":                             TestInitDeliveries,
 		"RecordEventForFanOut":                       TestRecordEventForFanOut,
 		"EventPayloadStoredCompressed":               TestEventPayloadStoredCompressed,

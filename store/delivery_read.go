@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ErrEventNotFound and ErrDestinationNotFound tell LoadDelivery's callers
+// ErrEventNotFound and ErrDestinationNotFound tell ClaimDelivery's callers
 // which half of a delivery is gone; both are ErrNotFound.
 var (
 	ErrEventNotFound       = fmt.Errorf("event %w", ErrNotFound)
@@ -27,29 +27,30 @@ type DeliveryInputs struct {
 	Health      Health   // the destination's health; zero when healthy
 }
 
-// LoadDelivery reads an event with the delivery's state, a destination and
-// the destination's health in one pipelined round trip (three reads on two slots:
-// a cluster client splits the pipeline by node). Every value is read afresh,
-// so a change to the destination is seen by the next attempt; only the
-// decoding of an unchanged destination record is reused (destCache).
-func (s *Store) LoadDelivery(ctx context.Context, eventID, destID string) (DeliveryInputs, error) {
-	return s.loadDelivery(ctx, eventID, destID, nil)
-}
-
-// ClaimDelivery is LoadDelivery for a task about to send the delivery: in
-// the same round trip, before the reads, it takes the delivery's send lease
-// for token (unique to this run), which lasts until ReleaseDelivery or ttl.
-// claimed is false when another run holds it (that run is sending the
-// delivery now; the inputs read may be stale then). A claimed lease comes
-// with the delivery's state as its last holder left it: asynq may run two
-// tasks of one delivery at once (a replay and a retry, a dead letter re-run
-// and a replay), and the state alone, read by both before either records
-// its attempt, would let both send.
+// ClaimDelivery takes the delivery's send lease for token (unique to this
+// run; it lasts until the attempt's record or ReleaseDelivery gives it up,
+// or ttl) and reads the event with the delivery's state, the destination
+// and the destination's health, all in one pipelined round trip (two slots:
+// a cluster client splits the pipeline by node). claimed is false when
+// another run holds the lease: asynq may run two tasks of one delivery at
+// once (a replay and a retry, a dead letter re-run and a replay), and the
+// state alone, read by both before either records its attempt, would let
+// both send. Every value is read afresh, so a change to the destination is
+// seen by the next attempt; only the decoding of an unchanged destination
+// record is reused (destCache).
 func (s *Store) ClaimDelivery(ctx context.Context, eventID, destID, token string, ttl time.Duration) (in DeliveryInputs, claimed bool, err error) {
 	var set *redis.BoolCmd
-	in, err = s.loadDelivery(ctx, eventID, destID, func(p redis.Pipeliner) {
+	var ev, dest, health *redis.StringCmd
+	// The error of the pipeline is the first command's; each is looked at
+	// on its own below.
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		set = p.SetNX(ctx, s.kSending(eventID, destID), token, ttl)
+		ev = p.Get(ctx, s.kEvent(eventID))
+		dest = p.Get(ctx, s.kDest(destID))
+		health = p.Get(ctx, s.kHealth(destID))
+		return nil
 	})
+	in, err = s.deliveryInputs(ctx, eventID, destID, ev, dest, health)
 	if serr := set.Err(); serr != nil {
 		if err == nil {
 			err = fmt.Errorf("claim delivery %s/%s: %w", eventID, destID, serr)
@@ -66,7 +67,8 @@ return 0
 `)
 
 // ReleaseDelivery gives up the send lease ClaimDelivery took with token,
-// once the attempt is recorded (or nothing was sent).
+// when the run records no attempt (RecordAttemptReleasing gives it up
+// otherwise).
 func (s *Store) ReleaseDelivery(ctx context.Context, eventID, destID, token string) error {
 	if err := releaseSending.Run(ctx, s.rdb, []string{s.kSending(eventID, destID)}, token).Err(); err != nil {
 		return fmt.Errorf("release delivery %s/%s: %w", eventID, destID, err)
@@ -74,21 +76,8 @@ func (s *Store) ReleaseDelivery(ctx context.Context, eventID, destID, token stri
 	return nil
 }
 
-// loadDelivery is LoadDelivery with the commands before adds sent first,
-// in the same pipeline.
-func (s *Store) loadDelivery(ctx context.Context, eventID, destID string, before func(redis.Pipeliner)) (DeliveryInputs, error) {
-	var ev, dest, health *redis.StringCmd
-	// The error of the pipeline is the first command's; each is looked at
-	// on its own below.
-	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if before != nil {
-			before(p)
-		}
-		ev = p.Get(ctx, s.kEvent(eventID))
-		dest = p.Get(ctx, s.kDest(destID))
-		health = p.Get(ctx, s.kHealth(destID))
-		return nil
-	})
+// deliveryInputs decodes ClaimDelivery's reads.
+func (s *Store) deliveryInputs(ctx context.Context, eventID, destID string, ev, dest, health *redis.StringCmd) (DeliveryInputs, error) {
 	var in DeliveryInputs
 	raw, err := ev.Bytes()
 	switch {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -9,10 +10,10 @@ import (
 	"time"
 )
 
-// LoadDelivery reads what an attempt needs in one go, says which half of a
+// ClaimDelivery reads what an attempt needs in one go, says which half of a
 // delivery is gone, and reads a delivery record in the form written before
 // records dropped their destination id and attempts.
-func TestLoadDelivery(t *testing.T) {
+func TestClaimDeliveryReads(t *testing.T) {
 	s, rdb, _ := newTestStore(t, time.Hour)
 	sealer, err := NewSealer("load-delivery-test-key-0123")
 	if err != nil {
@@ -25,19 +26,19 @@ func TestLoadDelivery(t *testing.T) {
 	dest := Destination{ID: "dst_ld", TenantID: "ten_1", SourceID: "src_1", Name: "d", Integration: "http",
 		URL: "https://example.com/hook", Headers: map[string]string{"X-K": "v"}}
 
-	if _, err := s.LoadDelivery(ctx, ev.ID, dest.ID); !errors.Is(err, ErrEventNotFound) || !errors.Is(err, ErrNotFound) {
+	if _, err := loadDelivery(t, s, ev.ID, dest.ID); !errors.Is(err, ErrEventNotFound) || !errors.Is(err, ErrNotFound) {
 		t.Fatalf("no event: err = %v, want ErrEventNotFound", err)
 	}
 	if _, err := s.RecordEvent(ctx, ev, "r", SearchKeys{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.LoadDelivery(ctx, ev.ID, dest.ID); !errors.Is(err, ErrDestinationNotFound) {
+	if _, err := loadDelivery(t, s, ev.ID, dest.ID); !errors.Is(err, ErrDestinationNotFound) {
 		t.Fatalf("no destination: err = %v, want ErrDestinationNotFound", err)
 	}
 	if err := s.SaveDestination(ctx, dest); err != nil {
 		t.Fatal(err)
 	}
-	in, err := s.LoadDelivery(ctx, ev.ID, dest.ID)
+	in, err := loadDelivery(t, s, ev.ID, dest.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestLoadDelivery(t *testing.T) {
 	}
 	// A caller changing its copy does not change the next caller's.
 	in.Destination.Headers["X-K"] = "changed"
-	if again, _ := s.LoadDelivery(ctx, ev.ID, dest.ID); again.Destination.Headers["X-K"] != "v" {
+	if again, _ := loadDelivery(t, s, ev.ID, dest.ID); again.Destination.Headers["X-K"] != "v" {
 		t.Fatalf("decoded destination shared between callers: %v", again.Destination.Headers)
 	}
 
@@ -64,7 +65,7 @@ func TestLoadDelivery(t *testing.T) {
 	if _, err := s.RecordHealth(ctx, dest.ID, false, CircuitPolicy{Threshold: 10}); err != nil {
 		t.Fatal(err)
 	}
-	in, err = s.LoadDelivery(ctx, ev.ID, dest.ID)
+	in, err = loadDelivery(t, s, ev.ID, dest.ID)
 	if err != nil || in.Delivery.Status != StatusRetrying || in.Delivery.AttemptCount != 2 || in.Delivery.LastError != "HTTP 503" ||
 		in.Delivery.DestinationID != dest.ID || in.Health.ConsecutiveFailures != 1 {
 		t.Fatalf("old record: %+v, %v", in, err)
@@ -87,7 +88,7 @@ func TestLoadDelivery(t *testing.T) {
 	if err := rdb.HSet(ctx, s.kEvent(ev.ID), "meta", meta, "payload", `{"old":true}`).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if in, err := s.LoadDelivery(ctx, ev.ID, dest.ID); err != nil || string(in.Event.Payload) != `{"old":true}` || in.Event.Type != ev.Type {
+	if in, err := loadDelivery(t, s, ev.ID, dest.ID); err != nil || string(in.Event.Payload) != `{"old":true}` || in.Event.Type != ev.Type {
 		t.Fatalf("old event form: %+v, %v", in.Event, err)
 	}
 }
@@ -303,4 +304,12 @@ func TestDeliverySendLease(t *testing.T) {
 	if ds, err := s.Deliveries(ctx, "evt_ls"); err != nil || len(ds) != 1 || ds[0].AttemptCount != 2 {
 		t.Fatalf("deliveries = %+v, %v; want both attempts recorded", ds, err)
 	}
+}
+
+// loadDelivery is ClaimDelivery's reads, its lease aside (each call takes a
+// lease of its own token, held or not).
+func loadDelivery(t testing.TB, s *Store, eventID, destID string) (DeliveryInputs, error) {
+	t.Helper()
+	in, _, err := s.ClaimDelivery(context.Background(), eventID, destID, rand.Text(), time.Minute)
+	return in, err
 }

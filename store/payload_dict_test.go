@@ -118,7 +118,7 @@ func BenchmarkPayloadCodec(b *testing.B) {
 	})
 }
 
-// RecordEvent stores the payload compressed, GetEvent and LoadDelivery give
+// RecordEvent stores the payload compressed, GetEvent and ClaimDelivery give
 // it back as received, and an event stored before (a hash of meta and plain
 // payload) still reads, and is still found by search.
 func TestEventPayloadStoredCompressed(t *testing.T) {
