@@ -295,37 +295,53 @@ func (c *Client) EnqueueDeliveriesAfter(ctx context.Context, ps []DeliveryPayloa
 		return nil
 	}
 	// The deliveries whose TaskID was taken: queued already, or a dead letter.
-	type refused struct {
-		p     DeliveryPayload
-		state *redis.StringCmd
-	}
-	var rs []refused
-	_, _ = c.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
-		for i, b := range batches {
-			for j, ok := range added[i] {
-				if !ok {
-					rs = append(rs, refused{p: of[i][j], state: pl.HGet(ctx, asynqTaskKey(b.queue, b.ids[j]), "state")})
-				}
+	var refused []DeliveryPayload
+	var keys []string
+	for i, b := range batches {
+		for j, ok := range added[i] {
+			if !ok {
+				refused, keys = append(refused, of[i][j]), append(keys, asynqTaskKey(b.queue, b.ids[j]))
 			}
 		}
-		return nil
-	})
-	for _, r := range rs {
-		state, err := r.state.Result()
-		if errors.Is(err, redis.Nil) {
-			continue // done and gone since: it was queued
-		}
-		if err != nil {
-			return fmt.Errorf("enqueue delivery %s: read the task holding its id: %w", DeliveryTaskID(r.p.EventID, r.p.DestinationID), err)
-		}
-		if state != "archived" {
+	}
+	dead, err := c.deadLetters(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("enqueue deliveries of %s: %w", ps[0].EventID, err)
+	}
+	for i, p := range refused {
+		if !dead[i] {
 			continue
 		}
-		if err := c.EnqueueDelivery(ctx, r.p, AgainTaskID(r.p.EventID, r.p.DestinationID, receipt)); err != nil {
+		if err := c.EnqueueDelivery(ctx, p, AgainTaskID(p.EventID, p.DestinationID, receipt)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// deadLetters reports, in one round trip, which of the task hashes
+// (asynqTaskKey) are archived tasks: dead letters, which nothing runs, each
+// holding its TaskID. A task gone since (done) is none.
+func (c *Client) deadLetters(ctx context.Context, taskKeys []string) ([]bool, error) {
+	if len(taskKeys) == 0 {
+		return nil, nil
+	}
+	states := make([]*redis.StringCmd, len(taskKeys))
+	_, _ = c.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for i, k := range taskKeys {
+			states[i] = pl.HGet(ctx, k, "state")
+		}
+		return nil
+	})
+	dead := make([]bool, len(taskKeys))
+	for i, st := range states {
+		state, err := st.Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("read the task %s holding its id: %w", taskKeys[i], err)
+		}
+		dead[i] = state == "archived"
+	}
+	return dead, nil
 }
 
 // AgainTaskID is the TaskID of a delivery whose own (DeliveryTaskID) is held
@@ -360,11 +376,11 @@ func (c *Client) enqueueDeliveryIn(ctx context.Context, p DeliveryPayload, taskI
 	_, err = c.ac.EnqueueContext(ctx, asynq.NewTask(TypeDelivery, b), asynq.ProcessIn(delay),
 		asynq.TaskID(taskID), asynq.Queue(q), asynq.MaxRetry(c.schedule.Retries()))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		state, err := c.rdb.HGet(ctx, asynqTaskKey(q, taskID), "state").Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return false, fmt.Errorf("enqueue delivery %s: read the task holding its id: %w", taskID, err)
+		dead, err := c.deadLetters(ctx, []string{asynqTaskKey(q, taskID)})
+		if err != nil {
+			return false, fmt.Errorf("enqueue delivery %s: %w", taskID, err)
 		}
-		return state == "archived", nil
+		return dead[0], nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("enqueue delivery %s: %w", taskID, err)
