@@ -77,13 +77,7 @@ func viewDestination(d store.Destination) destinationView {
 		cfg[k] = v
 	}
 	u := spec.ShownURL(d.URL)
-	env := make(map[string]string, len(d.Env))
-	for k, v := range d.Env {
-		if rules.IsSecretEnv(d, k) {
-			v = masked
-		}
-		env[k] = v
-	}
+	env := rules.MaskedEnv(d)
 	types := d.EventTypes
 	if types == nil {
 		types = []string{}

@@ -119,14 +119,7 @@ func (s *Server) testDestination(w http.ResponseWriter, r *http.Request, t store
 	}
 	// The preview is answered to the caller: the script sees secret env
 	// values masked, as the API shows them, or it could echo them back.
-	env := make(map[string]string, len(d.Env))
-	for k, v := range d.Env {
-		if rules.IsSecretEnv(d, k) {
-			v = masked
-		}
-		env[k] = v
-	}
-	d.Env = env
+	d.Env = rules.MaskedEnv(d)
 	ev := store.Event{ID: "evt_test", Type: in.EventType, Payload: in.Payload}
 	if in.EventID != "" {
 		if ev, err = s.Store.GetEvent(r.Context(), t.ID, in.EventID); err != nil {

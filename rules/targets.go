@@ -85,6 +85,19 @@ func IsSecretEnv(d store.Destination, k string) bool {
 	return slices.Contains(d.SecretEnv, k) || credentialName.MatchString(k)
 }
 
+// MaskedEnv is d's env as the API shows it, and as a preview's script sees
+// it: secret values (IsSecretEnv) replaced by Masked.
+func MaskedEnv(d store.Destination) map[string]string {
+	env := make(map[string]string, len(d.Env))
+	for k, v := range d.Env {
+		if IsSecretEnv(d, k) {
+			v = Masked
+		}
+		env[k] = v
+	}
+	return env
+}
+
 // SecretEnvNames are the names of d's env variables that are secret, sorted.
 func SecretEnvNames(d store.Destination) []string {
 	out := []string{}
